@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class SophosConfig(AppConfig):
+    name = "sophos"
+    verbose_name = "Sophos Central"

@@ -1,0 +1,221 @@
+"""The portal's mirror of Sophos Central, its connections and its jobs."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class Connection(models.Model):
+    """A Sophos Central API credential: partner, organization or tenant."""
+
+    class Kind(models.TextChoices):
+        PARTNER = "partner", "Partner"
+        ORGANIZATION = "organization", "Organization"
+        TENANT = "tenant", "Tenant"
+
+    class Transport(models.TextChoices):
+        LIVE = "live", "Sophos Central"
+        SIMULATOR = "simulator", "Embedded simulator"
+
+    name = models.CharField(max_length=100, unique=True)
+    client_id = models.CharField(max_length=200)
+    # The client secret, encrypted with PORTAL_ENCRYPTION_KEY (sophos.crypto).
+    secret_encrypted = models.TextField()
+    transport = models.CharField(
+        max_length=20, choices=Transport.choices, default=Transport.LIVE
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices, blank=True)
+    principal_id = models.CharField(max_length=64, blank=True)
+    global_url = models.CharField(max_length=200, blank=True)
+    credential_created_on = models.DateField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Tenant(models.Model):
+    """A Sophos Central tenant as last seen by a sync."""
+
+    id = models.UUIDField(primary_key=True)
+    connection = models.ForeignKey(
+        Connection, on_delete=models.CASCADE, related_name="tenants"
+    )
+    name = models.CharField(max_length=255)
+    show_as = models.CharField(max_length=255, blank=True)
+    data_region = models.CharField(max_length=20, blank=True)
+    data_geography = models.CharField(max_length=20, blank=True)
+    billing_type = models.CharField(max_length=20, blank=True)
+    status = models.CharField(max_length=40, blank=True)
+    api_host = models.CharField(max_length=200)
+    customer_name = models.CharField(max_length=255, blank=True)
+
+    # Counters kept by the sync so the fleet overview reads one row a tenant.
+    endpoints_total = models.PositiveIntegerField(default=0)
+    endpoints_good = models.PositiveIntegerField(default=0)
+    endpoints_suspicious = models.PositiveIntegerField(default=0)
+    endpoints_bad = models.PositiveIntegerField(default=0)
+    endpoints_unknown = models.PositiveIntegerField(default=0)
+    tamper_off = models.PositiveIntegerField(default=0)
+    alerts_high = models.PositiveIntegerField(default=0)
+    alerts_medium = models.PositiveIntegerField(default=0)
+    alerts_low = models.PositiveIntegerField(default=0)
+
+    class SyncStatus(models.TextChoices):
+        NEVER = "never", "Never synced"
+        OK = "ok", "Synced"
+        FAILED = "failed", "Sync failed"
+        FORBIDDEN = "forbidden", "Access denied"
+
+    sync_status = models.CharField(
+        max_length=20, choices=SyncStatus.choices, default=SyncStatus.NEVER
+    )
+    sync_error = models.TextField(blank=True)
+    last_synced_at = models.DateTimeField(null=True, blank=True)
+    first_seen_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        indexes = [models.Index(fields=["name"])]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        return self.customer_name or self.show_as or self.name
+
+    @property
+    def open_alerts(self) -> int:
+        return self.alerts_high + self.alerts_medium + self.alerts_low
+
+
+class Endpoint(models.Model):
+    id = models.UUIDField(primary_key=True)
+    tenant = models.ForeignKey(
+        Tenant, on_delete=models.CASCADE, related_name="endpoints"
+    )
+    hostname = models.CharField(max_length=255)
+    type = models.CharField(max_length=20)
+    health = models.CharField(max_length=20, default="unknown")
+    threats_status = models.CharField(max_length=20, blank=True)
+    services_status = models.CharField(max_length=20, blank=True)
+    os_name = models.CharField(max_length=200, blank=True)
+    os_platform = models.CharField(max_length=40, blank=True)
+    ipv4_addresses = models.JSONField(default=list)
+    mac_addresses = models.JSONField(default=list)
+    associated_person = models.CharField(max_length=255, blank=True)
+    group_name = models.CharField(max_length=255, blank=True)
+    tamper_protection_enabled = models.BooleanField(null=True)
+    isolation_status = models.CharField(max_length=20, blank=True)
+    online = models.BooleanField(null=True)
+    last_seen_at = models.DateTimeField(null=True, blank=True)
+    synced_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["hostname"]
+        indexes = [
+            models.Index(fields=["tenant", "hostname"]),
+            models.Index(fields=["tenant", "health"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.hostname
+
+
+class Alert(models.Model):
+    id = models.UUIDField(primary_key=True)
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="alerts")
+    severity = models.CharField(max_length=10)
+    category = models.CharField(max_length=40)
+    product = models.CharField(max_length=40, blank=True)
+    type = models.CharField(max_length=200, blank=True)
+    description = models.TextField(blank=True)
+    allowed_actions = models.JSONField(default=list)
+    managed_agent_id = models.CharField(max_length=64, blank=True)
+    managed_agent_name = models.CharField(max_length=255, blank=True)
+    raised_at = models.DateTimeField()
+    synced_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-raised_at"]
+        indexes = [
+            models.Index(fields=["tenant", "-raised_at"]),
+            models.Index(fields=["tenant", "severity"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.severity} {self.type}"
+
+
+class Job(models.Model):
+    """One slow operation with a row per item, read by the jobs page."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+        PARTIAL = "partial", "Finished with failures"
+        CANCELLED = "cancelled", "Cancelled"
+
+    kind = models.CharField(max_length=60)
+    title = models.CharField(max_length=255)
+    status = models.CharField(
+        max_length=20, choices=Status.choices, default=Status.QUEUED
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    connection = models.ForeignKey(
+        Connection, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    parameters = models.JSONField(default=dict, blank=True)
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.status})"
+
+    @property
+    def finished(self) -> bool:
+        return self.status not in {self.Status.QUEUED, self.Status.RUNNING}
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.done / self.total) if self.total else 0
+
+
+class JobItem(models.Model):
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+        SKIPPED = "skipped", "Skipped"
+
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="items")
+    target = models.CharField(max_length=255)
+    target_label = models.CharField(max_length=255, blank=True)
+    tenant_id = models.UUIDField(null=True, blank=True)
+    status = models.CharField(
+        max_length=20, choices=Status.choices, default=Status.QUEUED
+    )
+    message = models.TextField(blank=True)
+    correlation_id = models.CharField(max_length=64, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.target}: {self.status}"
