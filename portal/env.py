@@ -30,7 +30,7 @@ def env_bool(name: str, default: bool = False) -> bool:
     if value in FALSE_WORDS:
         return False
     raise ImproperlyConfigured(
-        f"{name}={raw!r} is not a boolean: use one of 1, true, yes, on, 0, false, no, off."
+        f"{name}={raw!r} is not a boolean: use 1, true, yes, on, 0, false, no or off."
     )
 
 

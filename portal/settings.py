@@ -131,9 +131,7 @@ else:
                 # while one of them writes; IMMEDIATE takes the write lock at
                 # the start of a transaction, so a writer waits for the busy
                 # timeout instead of failing with "database is locked".
-                "init_command": (
-                    "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
-                ),
+                "init_command": ("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"),
                 "transaction_mode": "IMMEDIATE",
                 "timeout": env_int("SQLITE_BUSY_TIMEOUT", 30),
             },
@@ -149,11 +147,12 @@ CACHES = {
     }
 }
 
+_VALIDATORS = "django.contrib.auth.password_validation"
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": f"{_VALIDATORS}.UserAttributeSimilarityValidator"},
+    {"NAME": f"{_VALIDATORS}.MinimumLengthValidator"},
+    {"NAME": f"{_VALIDATORS}.CommonPasswordValidator"},
+    {"NAME": f"{_VALIDATORS}.NumericPasswordValidator"},
 ]
 
 LOGIN_URL = "login"
@@ -170,6 +169,19 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = DATA_DIR / "staticfiles"
+# Embedded mode serves static files straight from static/ and the installed
+# apps; production serves the compressed, hashed copies made by collectstatic.
+WHITENOISE_USE_FINDERS = not PRODUCTION
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            if PRODUCTION
+            else "django.contrib.staticfiles.storage.StaticFilesStorage"
+        )
+    },
+}
 
 Q_CLUSTER = {
     "name": "portal",

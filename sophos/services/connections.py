@@ -1,0 +1,93 @@
+"""Sophos connections: building clients and the embedded demo connection."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+import httpx
+from django.conf import settings
+from django.utils import timezone
+
+from sophos.client import SophosClient
+from sophos.crypto import decrypt_secret, encrypt_secret
+from sophos.models import Connection
+from sophos.shared_state import CacheRateLimiter, CacheTokenStore
+
+logger = logging.getLogger(__name__)
+
+DEMO_CONNECTION_NAME = "Demo partner (embedded simulator)"
+
+
+def _transport_for(connection: Connection) -> httpx.BaseTransport | None:
+    if connection.transport == Connection.Transport.SIMULATOR:
+        from sophos.simulator.transport import SimulatorTransport
+
+        return SimulatorTransport()
+    return None
+
+
+def client_for(connection: Connection) -> SophosClient:
+    """Build the API client for a stored connection."""
+    return SophosClient(
+        client_id=connection.client_id,
+        client_secret=decrypt_secret(connection.secret_encrypted),
+        token_url=settings.SOPHOS_TOKEN_URL,
+        global_url=connection.global_url or settings.SOPHOS_GLOBAL_URL,
+        transport=_transport_for(connection),
+        timeout=settings.SOPHOS_TIMEOUT_SECONDS,
+        max_retries=settings.SOPHOS_MAX_RETRIES,
+        token_store=CacheTokenStore(),
+        rate_limiter=CacheRateLimiter(
+            per_minute=settings.SOPHOS_CALLS_PER_MINUTE,
+            per_day=settings.SOPHOS_CALLS_PER_DAY,
+        ),
+    )
+
+
+def connection_save(
+    *,
+    name: str,
+    client_id: str,
+    client_secret: str,
+    transport: str = Connection.Transport.LIVE,
+    created_on: dt.date | None = None,
+) -> Connection:
+    """Create or update a connection, storing the secret encrypted."""
+    connection, _ = Connection.objects.update_or_create(
+        name=name,
+        defaults={
+            "client_id": client_id,
+            "secret_encrypted": encrypt_secret(client_secret),
+            "transport": transport,
+            "credential_created_on": created_on or timezone.localdate(),
+        },
+    )
+    return connection
+
+
+def connection_identify(*, connection: Connection) -> Connection:
+    """Ask whoami who the credential is and store the answer."""
+    with client_for(connection) as client:
+        me = client.whoami()
+    connection.kind = me.id_type
+    connection.principal_id = me.id
+    connection.save(update_fields=["kind", "principal_id", "updated_at"])
+    return connection
+
+
+def demo_connection_ensure() -> Connection:
+    """Create the connection bound to the embedded simulator, once."""
+    from sophos.simulator.seed import demo_credential
+
+    credential = demo_credential()
+    connection = Connection.objects.filter(name=DEMO_CONNECTION_NAME).first()
+    if connection and connection.client_id == credential.client_id:
+        return connection
+    connection = connection_save(
+        name=DEMO_CONNECTION_NAME,
+        client_id=credential.client_id,
+        client_secret=credential.client_secret,
+        transport=Connection.Transport.SIMULATOR,
+    )
+    return connection_identify(connection=connection)

@@ -1,0 +1,15 @@
+"""django-q2 entry points: each takes ids and calls one service."""
+
+from __future__ import annotations
+
+import logging
+
+from sophos.services.sync import sync_run
+
+logger = logging.getLogger(__name__)
+
+
+def sync_run_task(job_id: int) -> str:
+    logger.info("task sync_run job=%s", job_id)
+    job = sync_run(job_id=job_id)
+    return str(job.status)
