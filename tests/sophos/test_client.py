@@ -1,0 +1,397 @@
+"""The client's token, retry, error and paging rules, against a scripted server."""
+
+import json
+import threading
+from collections.abc import Callable
+
+import httpx
+import pytest
+
+from sophos import errors
+from sophos.client import SlidingWindowLimiter, SophosClient, TenantTarget
+
+TOKEN_URL = "https://id.sophos.com/api/v2/oauth2/token"
+REGION = "https://api-eu01.central.sophos.com"
+TENANT = TenantTarget(id="11111111-1111-4111-8111-111111111111", api_host=REGION)
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1_000_000.0
+        self.slept: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+Handler = Callable[[httpx.Request], httpx.Response]
+
+
+def token_reply(n: int = 1, expires_in: int = 3600) -> httpx.Response:
+    return httpx.Response(
+        200, json={"access_token": f"token-{n}", "expires_in": expires_in}
+    )
+
+
+def make_client(handler: Handler, clock: FakeClock | None = None, **kwargs):
+    clock = clock or FakeClock()
+    return SophosClient(
+        client_id="client",
+        client_secret="secret-value",
+        transport=httpx.MockTransport(handler),
+        clock=clock,
+        sleep=clock.sleep,
+        backoff_seconds=0.5,
+        **kwargs,
+    )
+
+
+def test_it_reuses_the_token_until_close_to_expiry():
+    clock = FakeClock()
+    tokens = []
+
+    def handler(request):
+        if str(request.url) == TOKEN_URL:
+            tokens.append(request.content)
+            return token_reply(len(tokens))
+        return httpx.Response(200, json={"auth": request.headers["Authorization"]})
+
+    client = make_client(handler, clock)
+
+    first = client.request("GET", "/x", tenant=TENANT).data
+    clock.now += 3000
+    second = client.request("GET", "/x", tenant=TENANT).data
+    clock.now += 500
+    third = client.request("GET", "/x", tenant=TENANT).data
+
+    assert first["auth"] == "Bearer token-1"
+    assert second["auth"] == "Bearer token-1"
+    assert third["auth"] == "Bearer token-2"
+    assert len(tokens) == 2
+    assert b"grant_type=client_credentials" in tokens[0]
+    assert b"scope=token" in tokens[0]
+
+
+def test_concurrent_callers_trigger_one_renewal():
+    token_calls = []
+    gate = threading.Event()
+
+    def handler(request):
+        if str(request.url) == TOKEN_URL:
+            token_calls.append(1)
+            gate.wait(1)
+            return token_reply()
+        return httpx.Response(200, json={})
+
+    client = SophosClient(
+        client_id="client",
+        client_secret="secret-value",
+        transport=httpx.MockTransport(handler),
+    )
+    threads = [
+        threading.Thread(
+            target=client.request, args=("GET", "/x"), kwargs={"tenant": TENANT}
+        )
+        for _ in range(8)
+    ]
+
+    for thread in threads:
+        thread.start()
+    gate.set()
+    for thread in threads:
+        thread.join()
+
+    assert len(token_calls) == 1
+
+
+def test_it_fetches_a_new_token_once_after_a_401():
+    replies = iter([401, 200])
+    tokens = []
+
+    def handler(request):
+        if str(request.url) == TOKEN_URL:
+            tokens.append(1)
+            return token_reply(len(tokens))
+        return httpx.Response(next(replies), json={"error": "Unauthorized"})
+
+    client = make_client(handler)
+
+    assert client.request("GET", "/x", tenant=TENANT).status == 200
+    assert len(tokens) == 2
+
+
+def test_it_waits_for_retry_after_on_429():
+    clock = FakeClock()
+    replies = iter(
+        [
+            httpx.Response(429, headers={"Retry-After": "7"}, json={"error": "Too"}),
+            httpx.Response(200, json={"ok": True}),
+        ]
+    )
+
+    def handler(request):
+        if str(request.url) == TOKEN_URL:
+            return token_reply()
+        return next(replies)
+
+    client = make_client(handler, clock)
+
+    assert client.request("GET", "/x", tenant=TENANT).data == {"ok": True}
+    assert clock.slept == [7.0]
+    assert client.rate_limited_responses == 1
+
+
+def test_it_raises_a_typed_error_after_the_last_retry():
+    calls = []
+
+    def handler(request):
+        if str(request.url) == TOKEN_URL:
+            return token_reply()
+        calls.append(1)
+        return httpx.Response(
+            503,
+            json={
+                "error": "ServiceUnavailable",
+                "message": "Try later",
+                "correlationId": "corr-1",
+                "requestId": "req-1",
+            },
+        )
+
+    client = make_client(handler, max_retries=2)
+
+    with pytest.raises(errors.Unavailable) as caught:
+        client.request("GET", "/x", tenant=TENANT)
+
+    assert len(calls) == 3
+    assert caught.value.status == 503
+    assert caught.value.error == "ServiceUnavailable"
+    assert caught.value.correlation_id == "corr-1"
+    assert caught.value.request_id == "req-1"
+    assert "Try later" in str(caught.value)
+
+
+def test_it_does_not_repeat_a_post_after_a_500():
+    calls = []
+
+    def handler(request):
+        if str(request.url) == TOKEN_URL:
+            return token_reply()
+        calls.append(1)
+        return httpx.Response(500, json={"error": "Internal"})
+
+    client = make_client(handler)
+
+    with pytest.raises(errors.Unavailable):
+        client.request("POST", "/x", tenant=TENANT, json={})
+    assert len(calls) == 1
+
+
+@pytest.mark.parametrize(
+    ("status", "error_class"),
+    [
+        (400, errors.BadRequest),
+        (403, errors.Forbidden),
+        (404, errors.NotFound),
+        (409, errors.Conflict),
+    ],
+)
+def test_error_statuses_map_to_types(status, error_class):
+    def handler(request):
+        if str(request.url) == TOKEN_URL:
+            return token_reply()
+        return httpx.Response(status, json={"error": "E", "correlationId": "c"})
+
+    client = make_client(handler)
+
+    with pytest.raises(error_class) as caught:
+        client.request("GET", "/x", tenant=TENANT)
+    assert caught.value.correlation_id == "c"
+    assert not caught.value.retryable
+
+
+def test_timeouts_become_transport_errors():
+    def handler(request):
+        if str(request.url) == TOKEN_URL:
+            return token_reply()
+        raise httpx.ReadTimeout("slow", request=request)
+
+    client = make_client(handler, max_retries=1)
+
+    with pytest.raises(errors.TransportError, match="timed out"):
+        client.request("GET", "/x", tenant=TENANT)
+
+
+def test_a_rejected_credential_raises_with_the_oauth_code():
+    def handler(request):
+        return httpx.Response(
+            401,
+            json={
+                "errorCode": "oauth.invalid_client_secret",
+                "message": "Unauthorized",
+                "trackingId": "track-1",
+            },
+        )
+
+    client = make_client(handler)
+
+    with pytest.raises(errors.CredentialsRejected) as caught:
+        client.access_token()
+    assert caught.value.error == "oauth.invalid_client_secret"
+    assert caught.value.request_id == "track-1"
+    assert "secret-value" not in str(caught.value)
+
+
+def test_key_paging_yields_every_item_once():
+    pages = {
+        None: ([1, 2], "k2"),
+        "k2": ([3, 4], "k3"),
+        "k3": ([5], None),
+    }
+    seen_queries = []
+
+    def handler(request):
+        if str(request.url) == TOKEN_URL:
+            return token_reply()
+        key = request.url.params.get("pageFromKey")
+        seen_queries.append(dict(request.url.params))
+        items, next_key = pages[key]
+        body = {"items": [{"id": i} for i in items], "pages": {"size": 2}}
+        if next_key:
+            body["pages"]["nextKey"] = next_key
+        return httpx.Response(200, json=body)
+
+    client = make_client(handler)
+
+    items = list(client.iter_keys("/endpoint/v1/endpoints", tenant=TENANT))
+
+    assert [i["id"] for i in items] == [1, 2, 3, 4, 5]
+    assert seen_queries[0]["pageSize"] == "500"
+    assert "pageFromKey" not in seen_queries[0]
+
+
+def test_key_paging_stops_on_a_repeated_key():
+    def handler(request):
+        if str(request.url) == TOKEN_URL:
+            return token_reply()
+        return httpx.Response(200, json={"items": [{}], "pages": {"nextKey": "same"}})
+
+    client = make_client(handler)
+
+    with pytest.raises(errors.InvalidResponse, match="twice"):
+        list(client.iter_keys("/endpoint/v1/endpoints", tenant=TENANT))
+
+
+def test_page_number_paging_yields_every_item_once():
+    def handler(request):
+        if str(request.url) == TOKEN_URL:
+            return token_reply()
+        if request.url.path == "/whoami/v1":
+            return httpx.Response(
+                200,
+                json={
+                    "id": "partner-1",
+                    "idType": "partner",
+                    "apiHosts": {"global": "https://api.central.sophos.com/"},
+                },
+            )
+        page = int(request.url.params["page"])
+        assert request.headers["X-Partner-ID"] == "partner-1"
+        items = [
+            {"id": f"t{page}-{n}", "name": f"T{page}{n}", "apiHost": REGION + "/"}
+            for n in range(2)
+        ]
+        return httpx.Response(
+            200, json={"items": items, "pages": {"current": page, "total": 3}}
+        )
+
+    client = make_client(handler)
+
+    tenants = list(client.tenants())
+
+    assert len(tenants) == 6
+    assert len({t.id for t in tenants}) == 6
+    assert tenants[0].api_host == REGION
+
+
+def test_tenant_credential_lists_only_itself():
+    def handler(request):
+        if str(request.url) == TOKEN_URL:
+            return token_reply()
+        return httpx.Response(
+            200,
+            json={
+                "id": "tenant-1",
+                "idType": "tenant",
+                "apiHosts": {
+                    "global": "https://api.central.sophos.com",
+                    "dataRegion": REGION,
+                },
+            },
+        )
+
+    client = make_client(handler)
+
+    tenants = list(client.tenants())
+
+    assert [(t.id, t.api_host) for t in tenants] == [("tenant-1", REGION)]
+
+
+def test_secrets_never_reach_the_log(caplog):
+    def handler(request):
+        if str(request.url) == TOKEN_URL:
+            return token_reply()
+        return httpx.Response(200, json={})
+
+    client = make_client(handler)
+
+    with caplog.at_level("DEBUG"):
+        client.request("GET", "/x", tenant=TENANT)
+
+    assert "secret-value" not in caplog.text
+    assert "token-1" not in caplog.text
+    assert "sophos GET /x tenant=" in caplog.text
+
+
+def test_sliding_window_limiter_waits_for_the_window():
+    clock = FakeClock()
+    limiter = SlidingWindowLimiter(per_minute=2, clock=clock, sleep=clock.sleep)
+
+    for _ in range(3):
+        limiter.acquire("client")
+
+    assert clock.slept == [60.0]
+
+
+def test_body_that_is_not_json_raises_invalid_response():
+    def handler(request):
+        if str(request.url) == TOKEN_URL:
+            return token_reply()
+        return httpx.Response(200, content=b"<html>")
+
+    client = make_client(handler)
+
+    with pytest.raises(errors.InvalidResponse, match="not JSON"):
+        client.request("GET", "/x", tenant=TENANT)
+
+
+def test_query_lists_are_comma_separated():
+    seen = {}
+
+    def handler(request):
+        if str(request.url) == TOKEN_URL:
+            return token_reply()
+        seen.update(request.url.params)
+        return httpx.Response(200, json=json.loads("{}"))
+
+    client = make_client(handler)
+
+    client.request(
+        "GET", "/x", tenant=TENANT, params={"severity": ["high", "low"], "b": True}
+    )
+
+    assert seen == {"severity": "high,low", "b": "true"}
