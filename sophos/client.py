@@ -57,6 +57,11 @@ Clock = Callable[[], float]
 Sleep = Callable[[float], None]
 
 
+def pause(seconds: float) -> None:
+    """Wait before a retry; the default ``sleep`` of clients and limiters."""
+    time.sleep(seconds)
+
+
 @dataclass(frozen=True)
 class Token:
     access_token: str
@@ -121,12 +126,12 @@ class SlidingWindowLimiter:
         per_minute: int,
         per_day: int = 0,
         clock: Clock = time.time,
-        sleep: Sleep = time.sleep,
+        sleep: Sleep | None = None,
     ) -> None:
         self.per_minute = per_minute
         self.per_day = per_day
         self.clock = clock
-        self.sleep = sleep
+        self.sleep = sleep or (lambda seconds: pause(seconds))
         self._calls: dict[str, list[float]] = {}
         self._day: dict[str, list[float]] = {}
         self._lock = threading.Lock()
@@ -251,7 +256,7 @@ class SophosClient:
         token_store: TokenStore | None = None,
         rate_limiter: RateLimiter | None = None,
         clock: Clock = time.time,
-        sleep: Sleep = time.sleep,
+        sleep: Sleep | None = None,
     ) -> None:
         self.client_id = client_id
         self._client_secret = client_secret
@@ -262,7 +267,8 @@ class SophosClient:
         self.token_store = token_store or MemoryTokenStore()
         self.rate_limiter = rate_limiter or NoRateLimit()
         self.clock = clock
-        self.sleep = sleep
+        # Looked up at each call, so tests can replace ``pause`` module-wide.
+        self.sleep = sleep or (lambda seconds: pause(seconds))
         self._whoami: WhoAmI | None = None
         self._http = httpx.Client(
             transport=transport,

@@ -12,15 +12,16 @@ from contextlib import AbstractContextManager, contextmanager
 
 from django.core.cache import cache
 
+from sophos import client as client_module
 from sophos.client import Clock, Sleep, Token
 
 LOCK_SECONDS = 30
 
 
 class CacheTokenStore:
-    def __init__(self, *, clock: Clock = time.time, sleep: Sleep = time.sleep):
+    def __init__(self, *, clock: Clock = time.time, sleep: Sleep | None = None):
         self.clock = clock
-        self.sleep = sleep
+        self.sleep = sleep or (lambda seconds: time.sleep(seconds))
 
     def _key(self, key: str) -> str:
         return f"sophos-token:{key}"
@@ -74,12 +75,12 @@ class CacheRateLimiter:
         per_minute: int,
         per_day: int = 0,
         clock: Clock = time.time,
-        sleep: Sleep = time.sleep,
+        sleep: Sleep | None = None,
     ) -> None:
         self.per_minute = per_minute
         self.per_day = per_day
         self.clock = clock
-        self.sleep = sleep
+        self.sleep = sleep or (lambda seconds: client_module.pause(seconds))
 
     def acquire(self, key: str) -> None:
         while True:

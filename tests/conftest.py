@@ -1,0 +1,94 @@
+"""The standing cast: a seeded simulator fleet, its mirror, and portal users.
+
+The test database gets a small simulator fleet once per session; each test
+runs in a transaction that is rolled back, so changes never leak.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+from django.core.management import call_command
+from django_q.conf import Conf
+
+TEST_SEED = 7
+TEST_TENANTS = 4
+TEST_MAX_ENDPOINTS = 40
+
+_real_handle_request = httpx.HTTPTransport.handle_request
+
+
+def _loopback_only(self: httpx.HTTPTransport, request: httpx.Request) -> httpx.Response:
+    host = urlsplit(str(request.url)).hostname or ""
+    try:
+        loopback = ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = host == "localhost"
+    if not loopback:
+        raise RuntimeError(
+            f"Tests must not reach the network: {request.method} {request.url}. "
+            "Use the simulator transport or httpx.MockTransport."
+        )
+    return _real_handle_request(self, request)
+
+
+@pytest.fixture(autouse=True)
+def _no_network(monkeypatch):
+    """Fail loudly on any real request that is not to the loopback interface."""
+    monkeypatch.setattr(httpx.HTTPTransport, "handle_request", _loopback_only)
+
+
+@pytest.fixture(autouse=True)
+def _tasks_run_inline(monkeypatch):
+    monkeypatch.setattr(Conf, "SYNC", True)
+
+
+@pytest.fixture(autouse=True)
+def _no_client_waits(monkeypatch):
+    """Retry waits and rate-limit waits take no real time in tests."""
+    monkeypatch.setattr("sophos.client.pause", lambda seconds: None)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    from sophos.simulator.seed import seed_fleet
+
+    with django_db_blocker.unblock():
+        call_command("createcachetable", verbosity=0)
+        seed_fleet(
+            seed=TEST_SEED, tenants=TEST_TENANTS, max_endpoints=TEST_MAX_ENDPOINTS
+        )
+
+
+@pytest.fixture
+def demo_connection(db):
+    from sophos.services.connections import demo_connection_ensure
+
+    return demo_connection_ensure()
+
+
+@pytest.fixture
+def synced_fleet(demo_connection):
+    """The demo connection with its fleet mirrored by a real sync."""
+    from sophos.services.jobs import job_create
+    from sophos.services.sync import sync_run
+
+    job = job_create(kind="sync", title="Test sync", user=None)
+    sync_run(job_id=job.pk)
+    return demo_connection
+
+
+@pytest.fixture
+def owner(django_user_model):
+    return django_user_model.objects.create_superuser(
+        username="owner", password="owner-password-1"
+    )
+
+
+@pytest.fixture
+def owner_client(client, owner):
+    client.force_login(owner)
+    return client
