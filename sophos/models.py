@@ -219,3 +219,61 @@ class JobItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.target}: {self.status}"
+
+
+class AuditEntryQuerySet(models.QuerySet["AuditEntry"]):
+    def update(self, **kwargs: object) -> int:
+        raise PermissionError("Audit entries are append-only and cannot be changed.")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise PermissionError("Audit entries are append-only and cannot be deleted.")
+
+
+class AuditEntry(models.Model):
+    """One write made through the portal, kept for good."""
+
+    class Outcome(models.TextChoices):
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+        QUEUED = "queued", "Queued"
+
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    # Kept beside the key so the entry still names the person after the
+    # user is deleted.
+    username = models.CharField(max_length=150, blank=True)
+    tenant_id = models.UUIDField(null=True, blank=True, db_index=True)
+    tenant_name = models.CharField(max_length=255, blank=True)
+    operation = models.CharField(max_length=100, db_index=True)
+    parameters = models.JSONField(default=dict, blank=True)
+    outcome = models.CharField(max_length=20, choices=Outcome.choices)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    message = models.TextField(blank=True)
+    correlation_id = models.CharField(max_length=64, blank=True)
+    job = models.ForeignKey(
+        Job, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = AuditEntryQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.username} {self.operation}"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if self.pk is not None:
+            raise PermissionError(
+                "Audit entries are append-only and cannot be changed."
+            )
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
+        raise PermissionError("Audit entries are append-only and cannot be deleted.")

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
 from sophos.models import Alert, Tenant
+from sophos.services.audit import audited
 from sophos.services.connections import client_for
 from sophos.services.sync import tenants_refresh_counters
 
@@ -56,9 +57,20 @@ def alert_action_perform(
             f"Action {action!r} is not allowed on this alert; allowed: {allowed}."
         )
 
-    with client_for(tenant.connection) as client:
+    with (
+        audited(
+            user=user,
+            operation="alert_action_perform",
+            tenant_id=tenant.pk,
+            tenant_name=tenant.display_name,
+            parameters={"alert_id": alert_id, "action": action, "message": message},
+        ) as audit,
+        client_for(tenant.connection) as client,
+    ):
         target = client.tenant_target(str(tenant.pk), tenant.api_host)
         response = client.alert_action(target, str(alert_id), action, message)
+        audit.status_code = response.status
+        audit.correlation_id = response.correlation_id
     data = response.data if isinstance(response.data, dict) else {}
     status = str(data.get("status") or "requested")
     resolved = action in RESOLVING_ACTIONS and status == "completed"
