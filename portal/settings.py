@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "django_q",
     "sophos",
     "sophos.simulator",
+    "portal.accounts",
     "portal.web",
 ]
 

@@ -273,7 +273,7 @@ class AuditEntry(models.Model):
             raise PermissionError(
                 "Audit entries are append-only and cannot be changed."
             )
-        super().save(*args, **kwargs)  # type: ignore[arg-type]
+        super().save(*args, **kwargs)
 
     def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
         raise PermissionError("Audit entries are append-only and cannot be deleted.")

@@ -1,0 +1,142 @@
+"""Who may see and do what: the one place every view, task and export asks.
+
+Owners and administrators reach every tenant. Technicians and read-only
+users reach the tenants assigned to them, directly or through a tenant
+group; only technicians may act on them. Billing users see billing and no
+tenant data. Roles combine as a union; a superuser counts as an owner.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from enum import StrEnum
+from functools import wraps
+from typing import Any, ParamSpec, TypeVar
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q, QuerySet
+from django.http import Http404, HttpRequest
+
+from portal.accounts.models import Role, TenantAssignment, UserRole
+from sophos.models import Tenant
+
+AnyUser = AbstractBaseUser | AnonymousUser
+
+ALL_TENANT_ROLES = {Role.OWNER, Role.ADMINISTRATOR}
+ASSIGNED_READ_ROLES = {Role.TECHNICIAN, Role.READ_ONLY}
+
+
+class Capability(StrEnum):
+    VIEW_TENANTS = "view_tenants"
+    ACT_ON_TENANTS = "act_on_tenants"
+    VIEW_BILLING = "view_billing"
+    MANAGE_USERS = "manage_users"
+    MANAGE_CONNECTIONS = "manage_connections"
+    VIEW_AUDIT = "view_audit"
+    PARTNER_ADMIN = "partner_admin"
+    API_CONSOLE = "api_console"
+
+
+CAPABILITIES: dict[str, set[Capability]] = {
+    Role.OWNER: set(Capability),
+    Role.ADMINISTRATOR: set(Capability) - {Capability.MANAGE_CONNECTIONS},
+    Role.TECHNICIAN: {
+        Capability.VIEW_TENANTS,
+        Capability.ACT_ON_TENANTS,
+        Capability.API_CONSOLE,
+    },
+    Role.READ_ONLY: {Capability.VIEW_TENANTS, Capability.API_CONSOLE},
+    Role.BILLING: {Capability.VIEW_BILLING},
+}
+
+
+def user_roles(user: AnyUser) -> frozenset[str]:
+    """Return the user's roles, read once per request and kept on the user."""
+    if not user.is_authenticated or not getattr(user, "is_active", False):
+        return frozenset()
+    cached: frozenset[str] | None = getattr(user, "_portal_roles", None)
+    if cached is None:
+        roles = set(
+            UserRole.objects.filter(user__pk=user.pk).values_list("role", flat=True)
+        )
+        if getattr(user, "is_superuser", False):
+            roles.add(Role.OWNER)
+        cached = frozenset(roles)
+        setattr(user, "_portal_roles", cached)  # noqa: B010
+    return cached
+
+
+def has_capability(user: AnyUser, capability: Capability) -> bool:
+    return any(capability in CAPABILITIES[role] for role in user_roles(user))
+
+
+def _assigned(user: AnyUser) -> Q:
+    user_pk: int = user.pk  # type: ignore[assignment]
+    assignments = TenantAssignment.objects.filter(user__pk=user_pk)
+    direct = assignments.filter(tenant__isnull=False).values("tenant_id")
+    grouped = assignments.filter(group__isnull=False).values("group__tenants")
+    return Q(pk__in=direct) | Q(pk__in=grouped)
+
+
+def tenants_visible(user: AnyUser) -> QuerySet[Tenant]:
+    """Every tenant the user may read."""
+    roles = user_roles(user)
+    if roles & ALL_TENANT_ROLES:
+        return Tenant.objects.all()
+    if roles & ASSIGNED_READ_ROLES:
+        return Tenant.objects.filter(_assigned(user))
+    return Tenant.objects.none()
+
+
+def tenants_actionable(user: AnyUser) -> QuerySet[Tenant]:
+    """Every tenant the user may change."""
+    roles = user_roles(user)
+    if roles & ALL_TENANT_ROLES:
+        return Tenant.objects.all()
+    if Role.TECHNICIAN in roles:
+        return Tenant.objects.filter(_assigned(user))
+    return Tenant.objects.none()
+
+
+def can_act_on(user: AnyUser, tenant: Tenant) -> bool:
+    return tenants_actionable(user).filter(pk=tenant.pk).exists()
+
+
+def tenant_for(
+    request: HttpRequest, tenant_id: uuid.UUID | str, *, write: bool = False
+) -> Tenant:
+    """Resolve a tenant from the URL for this user.
+
+    A tenant the user may not see answers 404, so its existence does not
+    leak; a visible tenant the user may not change answers 403 to a write.
+    """
+    tenant = tenants_visible(request.user).filter(pk=tenant_id).first()
+    if tenant is None:
+        raise Http404("No such tenant.")
+    if write and not can_act_on(request.user, tenant):
+        raise PermissionDenied("Your role lets you read this tenant, not change it.")
+    return tenant
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def require(
+    capability: Capability,
+) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Decorate a view so that it answers 403 without the capability."""
+
+    def decorator(view: Callable[P, R]) -> Callable[P, R]:
+        @wraps(view)
+        def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+            request: Any = args[0]
+            if not has_capability(request.user, capability):
+                raise PermissionDenied("Your role does not allow this page.")
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorator
