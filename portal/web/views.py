@@ -1,5 +1,293 @@
-from django.http import HttpRequest, HttpResponse
+"""The portal's pages: fleet overview, tenant pages, billing and jobs.
+
+Every page renders whole on a normal request and only its refreshable
+partial on an htmx request, so links and filters work with and without
+JavaScript.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import uuid
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.cache import patch_vary_headers
+from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import trigger_client_event
+from django_htmx.middleware import HtmxDetails
+
+from portal.web import forms
+from sophos.errors import NotFound, SophosError
+from sophos.models import Alert, Job, Tenant
+from sophos.services import fleet
+
+logger = logging.getLogger(__name__)
 
 
-def fleet(request: HttpRequest) -> HttpResponse:
-    return HttpResponse("fleet")
+class HtmxHttpRequest(HttpRequest):
+    htmx: HtmxDetails
+
+
+def _wants_partial(request: HtmxHttpRequest) -> bool:
+    # A history restore after a cache miss asks for the page that was pushed,
+    # which must be whole even though htmx sends it with HX-Request.
+    return bool(request.htmx) and not request.htmx.history_restore_request
+
+
+def _render(
+    request: HtmxHttpRequest,
+    template: str,
+    partial: str,
+    context: dict[str, Any],
+    *,
+    status: int = 200,
+) -> HttpResponse:
+    """Render the page, or only its ``partial`` for an htmx request."""
+    name = f"{template}#{partial}" if _wants_partial(request) else template
+    response = render(request, name, context, status=status)
+    # Browsers must not show a cached partial when the user goes back.
+    patch_vary_headers(response, ("HX-Request",))
+    return response
+
+
+def _tenant_or_404(tenant_id: uuid.UUID) -> Tenant:
+    # TODO: Scope the tenant to the user's roles and assignments once they
+    # exist; today every logged-in user sees every tenant.
+    try:
+        return fleet.tenant_get(tenant_id=tenant_id)
+    except Tenant.DoesNotExist:
+        raise Http404("No tenant with this id is in the mirror.") from None
+
+
+@require_GET
+@login_required
+def fleet_overview(request: HtmxHttpRequest) -> HttpResponse:
+    form = forms.TenantOverviewFilterForm(request.GET)
+    values = forms.filter_values(form, form.defaults)
+
+    page = fleet.tenants_overview(
+        search=values["q"], sort=values["sort"], page=values["page"]
+    )
+
+    context = {
+        "form": form,
+        "page": page,
+        "sort": values["sort"],
+        "section": "fleet",
+    }
+    if not _wants_partial(request):
+        context["active_job"] = fleet.sync_job_active()
+    return _render(request, "fleet/overview.html", "fleet-table", context)
+
+
+@require_POST
+@login_required
+def sync_start(request: HtmxHttpRequest) -> HttpResponse:
+    from sophos.services import sync
+
+    job = sync.sync_start(user=request.user)
+
+    if request.htmx:
+        context = {"job": job, "poll": True}
+        return render(request, "jobs/job_progress.html", context)
+    messages.success(request, f"Sync started: {job.title}.")
+    return redirect("job_detail", job_id=job.pk)
+
+
+@require_GET
+@login_required
+def tenant_detail(request: HtmxHttpRequest, tenant_id: uuid.UUID) -> HttpResponse:
+    tenant = _tenant_or_404(tenant_id)
+    return redirect("tenant_endpoints", tenant_id=tenant.pk)
+
+
+@require_GET
+@login_required
+def tenant_endpoints(request: HtmxHttpRequest, tenant_id: uuid.UUID) -> HttpResponse:
+    tenant = _tenant_or_404(tenant_id)
+    form = forms.EndpointFilterForm(request.GET)
+    values = forms.filter_values(form, form.defaults)
+
+    page = fleet.endpoints_list(
+        tenant=tenant,
+        search=values["q"],
+        health=values["health"],
+        type=values["type"],
+        page=values["page"],
+    )
+
+    context = {
+        "tenant": tenant,
+        "form": form,
+        "page": page,
+        "tab": "endpoints",
+        "section": "fleet",
+    }
+    return _render(request, "tenants/endpoints.html", "endpoints-table", context)
+
+
+@require_GET
+@login_required
+def tenant_alerts(request: HtmxHttpRequest, tenant_id: uuid.UUID) -> HttpResponse:
+    tenant = _tenant_or_404(tenant_id)
+    categories = fleet.alert_categories_list(tenant=tenant)
+    form = forms.AlertFilterForm(request.GET, categories=categories)
+    values = forms.filter_values(form, form.defaults)
+
+    page = fleet.alerts_list(
+        tenant=tenant,
+        severity=values["severity"],
+        category=values["category"],
+        page=values["page"],
+    )
+
+    context = {
+        "tenant": tenant,
+        "form": form,
+        "page": page,
+        "tab": "alerts",
+        "section": "fleet",
+    }
+    return _render(request, "tenants/alerts.html", "alerts-table", context)
+
+
+@require_POST
+@login_required
+def alert_action(
+    request: HtmxHttpRequest, tenant_id: uuid.UUID, alert_id: uuid.UUID
+) -> HttpResponse:
+    from sophos.services import alerts
+
+    tenant = _tenant_or_404(tenant_id)
+    try:
+        alert = fleet.alert_get(tenant=tenant, alert_id=alert_id)
+    except Alert.DoesNotExist:
+        raise Http404("No open alert with this id for this tenant.") from None
+    form = forms.AlertActionForm(request.POST, allowed_actions=alert.allowed_actions)
+    if not form.is_valid():
+        return HttpResponseBadRequest(
+            "The action is not one of this alert's allowed actions: "
+            + ", ".join(alert.allowed_actions)
+        )
+
+    context: dict[str, Any] = {"tenant": tenant, "alert": alert}
+    try:
+        context["result"] = alerts.alert_action_perform(
+            user=request.user,
+            tenant_id=tenant.pk,
+            alert_id=alert.pk,
+            action=form.cleaned_data["action"],
+            message=form.cleaned_data["message"] or None,
+        )
+    except SophosError as exc:
+        # Sophos rejected the action: the row shows why, with the correlation
+        # id that Sophos support asks for.
+        context["error"] = exc
+
+    if request.htmx:
+        return render(request, "tenants/alerts.html#alert-row", context)
+    _message_for_action(request, context)
+    return redirect("tenant_alerts", tenant_id=tenant.pk)
+
+
+def _message_for_action(request: HttpRequest, context: dict[str, Any]) -> None:
+    error = context.get("error")
+    if error is None:
+        result = context["result"]
+        messages.success(request, f"Alert action {result.action}: {result.status}.")
+        return
+    text = str(error)
+    if error.correlation_id:
+        text += f" (correlation id {error.correlation_id})"
+    messages.error(request, text)
+
+
+def _previous_month(today: datetime.date) -> datetime.date:
+    return (today.replace(day=1) - datetime.timedelta(days=1)).replace(day=1)
+
+
+@require_GET
+@login_required
+def billing_index(request: HtmxHttpRequest) -> HttpResponse:
+    if "month" in request.GET:
+        form = forms.BillingMonthForm(request.GET)
+        if form.is_valid():
+            chosen: datetime.date = form.cleaned_data["month"]
+            return redirect("billing_month", year=chosen.year, month=chosen.month)
+        messages.error(request, form.error_message)
+
+    month = _previous_month(timezone.localdate())
+    return redirect("billing_month", year=month.year, month=month.month)
+
+
+@require_GET
+@login_required
+def billing_month(request: HtmxHttpRequest, year: int, month: int) -> HttpResponse:
+    from sophos.services import billing
+
+    if not (1 <= month <= 12 and 2000 <= year <= 9999):
+        raise Http404("No such month.")
+    first_day = datetime.date(year, month, 1)
+
+    context: dict[str, Any] = {
+        "month": first_day,
+        "previous": _previous_month(first_day),
+        "next": (first_day + datetime.timedelta(days=31)).replace(day=1),
+        "form": forms.BillingMonthForm(initial={"month": f"{year:04d}-{month:02d}"}),
+        "section": "billing",
+    }
+    try:
+        context["report"] = billing.billing_usage(year=year, month=month)
+    except NotFound:
+        context["no_data"] = True
+    except SophosError as exc:
+        logger.warning("billing usage %04d-%02d failed: %s", year, month, exc)
+        context["error"] = exc
+    return _render(request, "billing/month.html", "billing-report", context)
+
+
+@require_GET
+@login_required
+def jobs_list(request: HtmxHttpRequest) -> HttpResponse:
+    page_form = forms.PageForm(request.GET)
+    values = forms.filter_values(page_form, page_form.defaults)
+
+    page = fleet.jobs_list(page=values["page"])
+
+    context = {
+        "page": page,
+        "polling": any(not job.finished for job in page),
+        "section": "jobs",
+    }
+    return _render(request, "jobs/list.html", "jobs-table", context)
+
+
+@require_GET
+@login_required
+def job_detail(request: HtmxHttpRequest, job_id: int) -> HttpResponse:
+    try:
+        job = fleet.job_get(job_id=job_id)
+    except Job.DoesNotExist:
+        raise Http404("No job with this id.") from None
+
+    # The job page refreshes its whole #job-detail region; any other htmx
+    # caller, such as the fleet overview after "Sync now", polls the progress.
+    if _wants_partial(request) and request.htmx.target != "job-detail":
+        response = render(request, "jobs/job_progress.html", {"job": job, "poll": True})
+    else:
+        context = {
+            "job": job,
+            "items": fleet.job_items_list(job=job),
+            "section": "jobs",
+        }
+        response = _render(request, "jobs/detail.html", "job-detail", context)
+
+    if request.htmx and job.finished:
+        trigger_client_event(response, "jobFinished", {"id": job.pk})
+    return response
