@@ -211,21 +211,25 @@ def _match_index() -> dict[tuple[str, int], list[tuple[Operation, _Template]]]:
     """
     index: dict[tuple[str, int], list[tuple[Operation, _Template]]] = {}
     for operation in all_operations():
-        template: _Template = tuple(
-            (segment, placeholder.group(1))
-            if (placeholder := _PLACEHOLDER.fullmatch(segment))
-            else (segment, None)
-            for segment in operation.path[1:].split("/")
-        )
+        template = _template(operation.path)
         key = (operation.method, len(template))
         index.setdefault(key, []).append((operation, template))
     for candidates in index.values():
-        candidates.sort(
-            key=lambda candidate: [
-                parameter is not None for _, parameter in candidate[1]
-            ]
-        )
+        candidates.sort(key=lambda candidate: _placeholder_positions(candidate[1]))
     return index
+
+
+def _template(path: str) -> _Template:
+    """Split a path template into (segment, placeholder name or None) pairs."""
+    template: list[tuple[str, str | None]] = []
+    for segment in path[1:].split("/"):
+        placeholder = _PLACEHOLDER.fullmatch(segment)
+        template.append((segment, placeholder.group(1) if placeholder else None))
+    return tuple(template)
+
+
+def _placeholder_positions(template: _Template) -> list[bool]:
+    return [parameter is not None for _segment, parameter in template]
 
 
 @functools.cache

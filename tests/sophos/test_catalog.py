@@ -1,4 +1,5 @@
 import dataclasses
+import importlib.util
 import json
 import os
 import re
@@ -30,6 +31,16 @@ def _reference_rows() -> list[dict[str, Any]]:
         pytest.skip(message)
     rows = json.loads(source.read_text(encoding="utf-8"))
     return [row for row in rows if row["category"] != GENERIC_REQUEST_CATEGORY]
+
+
+def _build_catalog_module() -> Any:
+    path = REPO_DIR / "scripts" / "build_catalog.py"
+    spec = importlib.util.spec_from_file_location("build_catalog", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def _sample_params(operation: catalog.Operation) -> dict[str, str]:
@@ -94,6 +105,18 @@ def test_reference_rows_map_one_to_one():
 
     assert len(rows) == 165
     assert problems == []
+
+
+def test_committed_catalog_matches_generator():
+    rows = _reference_rows()
+    generator = _build_catalog_module()
+    committed = json.loads(
+        (REPO_DIR / "sophos" / "catalog.json").read_text(encoding="utf-8")
+    )
+
+    generated = generator.build_catalog(rows)
+
+    assert generated == committed
 
 
 def test_categories_cover_every_operation():
