@@ -19,6 +19,7 @@ from typing import Any, Literal, Protocol
 
 import httpx
 
+from sophos import catalog
 from sophos.errors import (
     ApiError,
     CredentialsRejected,
@@ -622,6 +623,87 @@ class SophosClient:
             seen_keys.add(key)
         raise InvalidResponse(f"{path} kept paging past {MAX_PAGES} pages.")
 
+    # Catalog operations by name
+
+    def call(
+        self,
+        operation_name: str,
+        *,
+        tenant: TenantTarget | None = None,
+        path_params: Mapping[str, str | int] | None = None,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+    ) -> ApiResponse:
+        """Send one catalog operation, checking its inputs before sending.
+
+        Raises ``UnknownOperation`` for a name not in the catalog,
+        ``MissingPathParameter`` or ``InvalidPathParameter`` for a bad path
+        parameter, and ``ValueError`` naming a required body field that is
+        missing or a query parameter the operation does not take.
+        """
+        operation = catalog.get(operation_name)
+        path = operation.build_path(**(path_params or {}))
+        _check_query(operation, params)
+        body = _check_body(operation, json)
+        return self.request(
+            operation.method,
+            path,
+            tenant=tenant if operation.scope == "tenant" else None,
+            scope=operation.scope,
+            params=params,
+            json=body,
+        )
+
+    def paginate(
+        self,
+        operation_name: str,
+        *,
+        tenant: TenantTarget | None = None,
+        path_params: Mapping[str, str | int] | None = None,
+        params: Mapping[str, Any] | None = None,
+        page_size: int | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        """Yield every item of a listing operation, whichever paging it uses."""
+        operation = catalog.get(operation_name)
+        path = operation.build_path(**(path_params or {}))
+        _check_query(operation, params)
+        scope_tenant = tenant if operation.scope == "tenant" else None
+        size = page_size or operation.max_page_size
+        if operation.paging == "key":
+            return self.iter_keys(
+                path,
+                tenant=scope_tenant,
+                scope=operation.scope,
+                params=params,
+                page_size=size or 50,
+            )
+        if operation.paging == "page":
+            return self.iter_page_numbers(
+                path,
+                tenant=scope_tenant,
+                scope=operation.scope,
+                params=params,
+                page_size=size or 50,
+            )
+        return self._unpaged_items(operation, path, scope_tenant, params)
+
+    def _unpaged_items(
+        self,
+        operation: catalog.Operation,
+        path: str,
+        tenant: TenantTarget | None,
+        params: Mapping[str, Any] | None,
+    ) -> Iterator[dict[str, Any]]:
+        data = self.request(
+            operation.method, path, tenant=tenant, scope=operation.scope, params=params
+        ).data
+        if isinstance(data, dict) and isinstance(data.get("items"), list):
+            yield from data["items"]
+        elif isinstance(data, list):
+            yield from data
+        else:
+            raise InvalidResponse(f"{path} did not return a list of items.")
+
     # Typed helpers the services use
 
     def endpoints(
@@ -661,6 +743,41 @@ class SophosClient:
             scope="partner",
             page_size=MAX_PAGE_SIZE["/partner/v1/billing/usage"],
         )
+
+
+PAGING_PARAMS = {"page", "pageSize", "pageTotal", "pageFromKey"}
+
+
+def _check_query(
+    operation: catalog.Operation, params: Mapping[str, Any] | None
+) -> None:
+    unknown = set(params or {}) - set(operation.query_params) - PAGING_PARAMS
+    if unknown:
+        names = ", ".join(sorted(unknown))
+        accepted = ", ".join(operation.query_params) or "none"
+        raise ValueError(
+            f"{operation.name} does not take the query parameter(s) {names}; "
+            f"it accepts: {accepted}."
+        )
+
+
+def _check_body(operation: catalog.Operation, body: Any) -> Any:
+    if operation.method in {"GET", "DELETE"}:
+        return body
+    if body is None and (operation.bodiless_post or not operation.body_required):
+        # Sophos rejects an empty body on bodiless POST and PUT routes.
+        return {} if operation.method in {"POST", "PUT"} else None
+    if operation.body_required and not isinstance(body, dict):
+        fields = ", ".join(operation.body_required)
+        raise ValueError(f"{operation.name} needs a JSON object body with: {fields}.")
+    if isinstance(body, dict):
+        missing = [name for name in operation.body_required if name not in body]
+        if missing:
+            raise ValueError(
+                f"{operation.name} body is missing the required field(s): "
+                f"{', '.join(missing)}."
+            )
+    return body
 
 
 def _max_page_size(path: str) -> int:

@@ -395,3 +395,52 @@ def test_query_lists_are_comma_separated():
     )
 
     assert seen == {"severity": "high,low", "b": "true"}
+
+
+def test_call_rejects_an_unknown_operation_before_sending():
+    client = make_client(lambda request: pytest.fail("nothing should be sent"))
+
+    with pytest.raises(KeyError, match="alerts_list"):
+        client.call("alert_lst", tenant=TENANT)
+
+
+def test_call_names_a_missing_path_parameter():
+    client = make_client(lambda request: pytest.fail("nothing should be sent"))
+
+    with pytest.raises(ValueError, match="alertId"):
+        client.call("alert_get", tenant=TENANT)
+
+
+def test_call_names_a_missing_body_field():
+    client = make_client(lambda request: pytest.fail("nothing should be sent"))
+
+    with pytest.raises(ValueError, match="action"):
+        client.call(
+            "alert_action_perform",
+            tenant=TENANT,
+            path_params={"alertId": "a1"},
+            json={"message": "hi"},
+        )
+
+
+def test_call_rejects_an_unknown_query_parameter():
+    client = make_client(lambda request: pytest.fail("nothing should be sent"))
+
+    with pytest.raises(ValueError, match="colour"):
+        client.call("alerts_list", tenant=TENANT, params={"colour": "red"})
+
+
+def test_call_sends_an_empty_object_to_a_bodiless_post():
+    bodies = []
+
+    def handler(request):
+        if str(request.url) == TOKEN_URL:
+            return token_reply()
+        bodies.append(request.content)
+        return httpx.Response(202, json={})
+
+    client = make_client(handler)
+
+    client.call("endpoint_scan_start", tenant=TENANT, path_params={"endpointId": "e1"})
+
+    assert bodies == [b"{}"]
