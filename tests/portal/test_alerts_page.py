@@ -1,0 +1,219 @@
+import uuid
+from unittest import mock
+
+import pytest
+from django.urls import reverse
+
+from sophos.errors import BadRequest
+from sophos.services.alerts import AlertActionResult
+from tests.portal.factories import make_alert, make_tenant, make_user
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def tech_client(client):
+    client.force_login(make_user())
+    return client
+
+
+@pytest.fixture
+def tenant():
+    return make_tenant(name="Contoso")
+
+
+@pytest.fixture
+def alert(tenant):
+    return make_alert(
+        tenant,
+        severity="high",
+        category="malware",
+        allowed_actions=["acknowledge", "cleanVirus"],
+        managed_agent_name="ws-alice",
+    )
+
+
+@pytest.fixture
+def perform():
+    with mock.patch(
+        "sophos.services.alerts.alert_action_perform", autospec=True
+    ) as perform:
+        yield perform
+
+
+def _list_url(tenant):
+    return reverse("tenant_alerts", args=[tenant.pk])
+
+
+def _action_url(alert):
+    return reverse("alert_action", args=[alert.tenant_id, alert.pk])
+
+
+def test_alerts_requires_login(client, tenant):
+    response = client.get(_list_url(tenant))
+
+    assert response.status_code == 302
+    assert response["Location"].startswith("/login/")
+
+
+def test_alert_action_requires_login(client, alert, perform):
+    response = client.post(_action_url(alert), {"action": "acknowledge"})
+
+    assert response.status_code == 302
+    perform.assert_not_called()
+
+
+def test_alerts_full_page_lists_alerts_with_actions(tech_client, alert):
+    response = tech_client.get(_list_url(alert.tenant))
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "<html" in html
+    assert "ws-alice" in html
+    assert 'name="action" value="acknowledge"' in html
+    assert 'name="action" value="cleanVirus"' in html
+    assert ">Clean virus</button>" in html
+    assert f'hx-post="{_action_url(alert)}"' in html
+
+
+def test_alerts_htmx_returns_table_only(tech_client, alert):
+    response = tech_client.get(_list_url(alert.tenant), headers={"HX-Request": "true"})
+
+    html = response.content.decode()
+    assert "<html" not in html
+    assert 'id="alerts-table"' in html
+    assert f'id="alert-{alert.pk}"' in html
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ({"severity": "high"}, {"high-malware"}),
+        ({"severity": "low"}, {"low-pua"}),
+        ({"category": "pua"}, {"low-pua"}),
+        ({"category": "malware", "severity": "medium"}, {"medium-malware"}),
+        ({}, {"high-malware", "medium-malware", "low-pua"}),
+    ],
+)
+def test_alerts_filters(tech_client, tenant, query, expected):
+    make_alert(tenant, severity="high", category="malware", type="high-malware")
+    make_alert(tenant, severity="medium", category="malware", type="medium-malware")
+    make_alert(tenant, severity="low", category="pua", type="low-pua")
+
+    response = tech_client.get(_list_url(tenant), query)
+
+    assert {alert.type for alert in response.context["page"]} == expected
+
+
+def test_alerts_category_choices_come_from_mirror(tech_client, tenant):
+    make_alert(tenant, category="pua")
+    make_alert(tenant, category="malware")
+
+    response = tech_client.get(_list_url(tenant))
+
+    choices = list(response.context["form"].fields["category"].choices)
+    assert choices == [("", "Any category"), ("malware", "malware"), ("pua", "pua")]
+
+
+def test_alert_action_calls_service_and_renders_outcome(tech_client, alert, perform):
+    perform.return_value = AlertActionResult(
+        action="acknowledge",
+        status="completed",
+        result="",
+        correlation_id="corr-1",
+        resolved=True,
+    )
+
+    response = tech_client.post(
+        _action_url(alert), {"action": "acknowledge"}, headers={"HX-Request": "true"}
+    )
+
+    assert response.status_code == 200
+    perform.assert_called_once_with(
+        user=mock.ANY,
+        tenant_id=alert.tenant_id,
+        alert_id=alert.pk,
+        action="acknowledge",
+        message=None,
+    )
+    assert perform.call_args.kwargs["user"].is_authenticated
+    html = response.content.decode()
+    assert html.lstrip().startswith(f'<tr id="alert-{alert.pk}" class="row-done">')
+    assert "Acknowledge: completed · resolved" in html
+    assert "<button" not in html
+
+
+def test_alert_action_shows_sophos_error_in_row(tech_client, alert, perform):
+    perform.side_effect = BadRequest(
+        "Sophos Central rejected the request as invalid (400): Alert is busy",
+        status=400,
+        error="badRequest",
+        correlation_id="5f0c7a9e-corr",
+    )
+
+    response = tech_client.post(
+        _action_url(alert), {"action": "cleanVirus"}, headers={"HX-Request": "true"}
+    )
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert 'class="row-error"' in html
+    assert "rejected the request as invalid (400): Alert is busy" in html
+    assert "<code>5f0c7a9e-corr</code>" in html
+    assert 'value="cleanVirus"' in html
+
+
+def test_alert_action_rejects_disallowed_action(tech_client, alert, perform):
+    response = tech_client.post(
+        _action_url(alert), {"action": "clearThreat"}, headers={"HX-Request": "true"}
+    )
+
+    assert response.status_code == 400
+    perform.assert_not_called()
+
+
+def test_alert_action_rejects_missing_action(tech_client, alert, perform):
+    response = tech_client.post(_action_url(alert), {})
+
+    assert response.status_code == 400
+    perform.assert_not_called()
+
+
+def test_alert_action_unknown_alert_is_404(tech_client, tenant, perform):
+    url = reverse("alert_action", args=[tenant.pk, uuid.uuid4()])
+
+    response = tech_client.post(url, {"action": "acknowledge"})
+
+    assert response.status_code == 404
+    perform.assert_not_called()
+
+
+def test_alert_action_other_tenants_alert_is_404(tech_client, alert, perform):
+    other = make_tenant(name="Fabrikam")
+    url = reverse("alert_action", args=[other.pk, alert.pk])
+
+    response = tech_client.post(url, {"action": "acknowledge"})
+
+    assert response.status_code == 404
+    perform.assert_not_called()
+
+
+def test_alert_action_without_htmx_redirects_with_message(tech_client, alert, perform):
+    perform.side_effect = BadRequest(
+        "Sophos Central rejected the request", status=400, correlation_id="corr-9"
+    )
+
+    response = tech_client.post(
+        _action_url(alert), {"action": "acknowledge"}, follow=True
+    )
+
+    assert response.redirect_chain == [(_list_url(alert.tenant), 302)]
+    html = response.content.decode()
+    assert "Sophos Central rejected the request (correlation id corr-9)" in html
+
+
+def test_alert_action_rejects_get(tech_client, alert, perform):
+    response = tech_client.get(_action_url(alert))
+
+    assert response.status_code == 405
+    perform.assert_not_called()

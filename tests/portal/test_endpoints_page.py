@@ -1,0 +1,124 @@
+import uuid
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from tests.portal.factories import make_endpoint, make_tenant, make_user
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def tech_client(client):
+    client.force_login(make_user())
+    return client
+
+
+@pytest.fixture
+def tenant():
+    tenant = make_tenant(name="Contoso", last_synced_at=timezone.now())
+    make_endpoint(
+        tenant,
+        hostname="ws-alice",
+        ipv4_addresses=["10.0.3.14"],
+        associated_person="CONTOSO\\alice",
+        health="good",
+    )
+    make_endpoint(
+        tenant,
+        hostname="ws-bob",
+        ipv4_addresses=["10.0.4.20", "192.168.1.7"],
+        associated_person="CONTOSO\\bob",
+        health="bad",
+    )
+    make_endpoint(tenant, hostname="srv-files", type="server", health="suspicious")
+    return tenant
+
+
+def _hostnames(response):
+    return [endpoint.hostname for endpoint in response.context["page"]]
+
+
+def _url(tenant):
+    return reverse("tenant_endpoints", args=[tenant.pk])
+
+
+def test_endpoints_requires_login(client, tenant):
+    response = client.get(_url(tenant))
+
+    assert response.status_code == 302
+    assert response["Location"].startswith("/login/")
+
+
+def test_endpoints_full_page_has_header_and_tabs(tech_client, tenant):
+    response = tech_client.get(_url(tenant))
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "<html" in html
+    assert "<h1>Contoso</h1>" in html
+    assert reverse("tenant_alerts", args=[tenant.pk]) in html
+    assert "Synced <time" in html
+    assert _hostnames(response) == ["srv-files", "ws-alice", "ws-bob"]
+
+
+def test_endpoints_htmx_returns_table_only(tech_client, tenant):
+    response = tech_client.get(_url(tenant), headers={"HX-Request": "true"})
+
+    html = response.content.decode()
+    assert "<html" not in html
+    assert "<h1>" not in html
+    assert 'id="endpoints-table"' in html
+    assert "ws-alice" in html
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ({"q": "alice"}, ["ws-alice"]),
+        ({"q": "192.168.1"}, ["ws-bob"]),
+        ({"q": "contoso\\bob"}, ["ws-bob"]),
+        ({"health": "bad"}, ["ws-bob"]),
+        ({"type": "server"}, ["srv-files"]),
+        ({"type": "computer", "health": "good"}, ["ws-alice"]),
+        ({"health": "nonsense"}, ["srv-files", "ws-alice", "ws-bob"]),
+    ],
+)
+def test_endpoints_search_and_filters(tech_client, tenant, query, expected):
+    response = tech_client.get(_url(tenant), query)
+
+    assert _hostnames(response) == expected
+
+
+def test_endpoints_hides_other_tenants_endpoints(tech_client, tenant):
+    other = make_tenant(name="Fabrikam")
+    make_endpoint(other, hostname="ws-fabrikam")
+
+    response = tech_client.get(_url(tenant))
+
+    assert "ws-fabrikam" not in _hostnames(response)
+
+
+def test_endpoints_paginates_50_per_page(tech_client):
+    tenant = make_tenant()
+    for number in range(55):
+        make_endpoint(tenant, hostname=f"host-{number:03d}")
+
+    response = tech_client.get(_url(tenant), {"page": 2})
+
+    assert _hostnames(response) == [f"host-{number:03d}" for number in range(50, 55)]
+
+
+def test_endpoints_empty_state(tech_client):
+    tenant = make_tenant()
+
+    html = tech_client.get(_url(tenant)).content.decode()
+
+    assert "No endpoints synced for this tenant." in html
+
+
+def test_endpoints_unknown_tenant_is_404(tech_client):
+    response = tech_client.get(reverse("tenant_endpoints", args=[uuid.uuid4()]))
+
+    assert response.status_code == 404

@@ -1,0 +1,65 @@
+import pytest
+from django.urls import reverse
+
+from tests.portal.factories import make_user
+
+pytestmark = pytest.mark.django_db
+
+
+def test_login_page_renders_form(client):
+    response = client.get(reverse("login"))
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert '<label for="id_username">Username</label>' in html
+    assert '<label for="id_password">Password</label>' in html
+    assert "Log out" not in html
+
+
+def test_login_redirects_to_fleet(client):
+    make_user(username="alice")
+
+    response = client.post(
+        reverse("login"), {"username": "alice", "password": "tech-password-1"}
+    )
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("fleet")
+
+
+def test_login_shows_error_for_bad_password(client):
+    make_user(username="alice")
+
+    response = client.post(reverse("login"), {"username": "alice", "password": "x"})
+
+    assert 'role="alert"' in response.content.decode()
+
+
+def test_layout_has_navigation_and_post_logout(client):
+    client.force_login(make_user(username="alice"))
+
+    html = client.get(reverse("jobs")).content.decode()
+
+    assert f'<a href="{reverse("fleet")}">Fleet</a>' in html
+    assert f'<a href="{reverse("billing")}">Billing</a>' in html
+    assert f'<a href="{reverse("jobs")}" aria-current="page">Jobs</a>' in html
+    assert f'<form method="post" action="{reverse("logout")}">' in html
+    assert "alice" in html
+    assert 'hx-headers=\'{"X-CSRFToken": "' in html
+    assert "/static/django_htmx/htmx-2.min.js" in html
+
+
+def test_logout_is_a_post(client):
+    client.force_login(make_user())
+
+    response = client.post(reverse("logout"))
+
+    assert response.status_code == 302
+    assert client.get(reverse("fleet")).status_code == 302
+
+
+def test_anonymous_htmx_request_gets_login_redirect_header(client):
+    response = client.get(reverse("fleet"), headers={"HX-Request": "true"})
+
+    assert response.status_code == 401
+    assert response["HX-Redirect"]
