@@ -35,8 +35,8 @@ class HtmxHttpRequest(HttpRequest):
 
 
 def _wants_partial(request: HtmxHttpRequest) -> bool:
-    # A history restore after a cache miss asks for the page that was pushed,
-    # which must be whole even though htmx sends it with HX-Request.
+    # After a history cache miss, htmx requests the pushed URL again with
+    # HX-Request set, and that response must be the whole page.
     return bool(request.htmx) and not request.htmx.history_restore_request
 
 
@@ -186,8 +186,8 @@ def alert_action(
             message=form.cleaned_data["message"] or None,
         )
     except SophosError as exc:
-        # Sophos rejected the action: the row shows why, with the correlation
-        # id that Sophos support asks for.
+        # Sophos rejected the action, so the row shows why, with the correlation
+        # id that Sophos support needs.
         context["error"] = exc
 
     if request.htmx:
@@ -276,7 +276,7 @@ def job_detail(request: HtmxHttpRequest, job_id: int) -> HttpResponse:
     except Job.DoesNotExist:
         raise Http404("No job with this id.") from None
 
-    # The job page refreshes its whole #job-detail region; any other htmx
+    # The job page refreshes its whole #job-detail region. Any other htmx
     # caller, such as the fleet overview after "Sync now", polls the progress.
     if _wants_partial(request) and request.htmx.target != "job-detail":
         response = render(request, "jobs/job_progress.html", {"job": job, "poll": True})

@@ -21,8 +21,8 @@ logger = logging.getLogger(__name__)
 
 PAGE_SIZE = 50
 
-# Sort key shown in URLs -> the Tenant field it orders by; "alerts" orders by
-# the sum of the three alert counters.
+# Sort key shown in URLs -> the Tenant field it orders by. An empty field
+# ("alerts") orders by the sum of the three alert counters.
 TENANT_SORT_FIELDS: dict[str, str] = {
     "name": "name",
     "endpoints": "endpoints_total",
@@ -87,7 +87,7 @@ def tenants_overview(
 def tenant_get(*, tenant_id: uuid.UUID) -> Tenant:
     """Return the tenant with this Sophos tenant id.
 
-    Raises ``Tenant.DoesNotExist`` for an id the mirror does not hold.
+    Raises ``Tenant.DoesNotExist`` for an id that is not in the mirror.
     """
     return Tenant.objects.get(pk=tenant_id)
 
@@ -164,7 +164,7 @@ def alert_categories_list(*, tenant: Tenant) -> list[str]:
 def alert_get(*, tenant: Tenant, alert_id: uuid.UUID) -> Alert:
     """Return one of the tenant's alerts.
 
-    Raises ``Alert.DoesNotExist`` when the mirror holds no such alert for
+    Raises ``Alert.DoesNotExist`` when the mirror contains no such alert for
     this tenant, which includes an alert of another tenant.
     """
     return Alert.objects.get(tenant=tenant, pk=alert_id)

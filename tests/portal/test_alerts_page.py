@@ -63,7 +63,7 @@ def test_alert_action_requires_login(client, alert, perform):
     perform.assert_not_called()
 
 
-def test_alerts_full_page_lists_alerts_with_actions(tech_client, alert):
+def test_alerts_list_action_buttons(tech_client, alert):
     response = tech_client.get(_list_url(alert.tenant))
 
     html = response.content.decode()
@@ -105,7 +105,7 @@ def test_alerts_filters(tech_client, tenant, query, expected):
     assert {alert.type for alert in response.context["page"]} == expected
 
 
-def test_alerts_category_choices_come_from_mirror(tech_client, tenant):
+def test_alerts_category_choices(tech_client, tenant):
     make_alert(tenant, category="pua")
     make_alert(tenant, category="malware")
 
@@ -115,7 +115,7 @@ def test_alerts_category_choices_come_from_mirror(tech_client, tenant):
     assert choices == [("", "Any category"), ("malware", "malware"), ("pua", "pua")]
 
 
-def test_alert_action_calls_service_and_renders_outcome(tech_client, alert, perform):
+def test_alert_action_success_row(tech_client, alert, perform):
     perform.return_value = AlertActionResult(
         action="acknowledge",
         status="completed",
@@ -143,7 +143,7 @@ def test_alert_action_calls_service_and_renders_outcome(tech_client, alert, perf
     assert "<button" not in html
 
 
-def test_alert_action_shows_sophos_error_in_row(tech_client, alert, perform):
+def test_alert_action_sophos_error_row(tech_client, alert, perform):
     perform.side_effect = BadRequest(
         "Sophos Central rejected the request as invalid (400): Alert is busy",
         status=400,
@@ -188,7 +188,7 @@ def test_alert_action_unknown_alert_is_404(tech_client, tenant, perform):
     perform.assert_not_called()
 
 
-def test_alert_action_other_tenants_alert_is_404(tech_client, alert, perform):
+def test_alert_action_wrong_tenant_is_404(tech_client, alert, perform):
     other = make_tenant(name="Fabrikam")
     url = reverse("alert_action", args=[other.pk, alert.pk])
 
@@ -198,7 +198,7 @@ def test_alert_action_other_tenants_alert_is_404(tech_client, alert, perform):
     perform.assert_not_called()
 
 
-def test_alert_action_without_htmx_redirects_with_message(tech_client, alert, perform):
+def test_alert_action_without_htmx_redirects(tech_client, alert, perform):
     perform.side_effect = BadRequest(
         "Sophos Central rejected the request", status=400, correlation_id="corr-9"
     )

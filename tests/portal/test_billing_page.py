@@ -87,7 +87,7 @@ def test_billing_index_rejects_malformed_month(tech_client):
     assert "Enter a month as YYYY-MM" in response.content.decode()
 
 
-def test_billing_month_renders_rows_and_totals(tech_client, usage):
+def test_billing_month_rows_and_totals(tech_client, usage):
     usage.return_value = _report()
 
     response = tech_client.get(MONTH_URL)
@@ -117,7 +117,7 @@ def test_billing_month_htmx_returns_report_only(tech_client, usage):
     assert "Contoso" in html
 
 
-def test_billing_month_without_data_says_so(tech_client, usage):
+def test_billing_month_without_data(tech_client, usage):
     usage.side_effect = NotFound("No usage", status=404)
 
     response = tech_client.get(MONTH_URL)
@@ -139,7 +139,7 @@ def test_billing_month_shows_sophos_error(tech_client, usage):
     assert "<code>corr-7</code>" in html
 
 
-def test_billing_year_boundaries_in_month_picker(tech_client, usage):
+def test_billing_picker_crosses_years(tech_client, usage):
     usage.return_value = _report()
 
     html = tech_client.get(reverse("billing_month", args=[2025, 1])).content.decode()

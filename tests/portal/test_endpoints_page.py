@@ -51,7 +51,7 @@ def test_endpoints_requires_login(client, tenant):
     assert response["Location"].startswith("/login/")
 
 
-def test_endpoints_full_page_has_header_and_tabs(tech_client, tenant):
+def test_endpoints_header_and_tabs(tech_client, tenant):
     response = tech_client.get(_url(tenant))
 
     html = response.content.decode()
@@ -91,7 +91,7 @@ def test_endpoints_search_and_filters(tech_client, tenant, query, expected):
     assert _hostnames(response) == expected
 
 
-def test_endpoints_hides_other_tenants_endpoints(tech_client, tenant):
+def test_endpoints_hide_other_tenants(tech_client, tenant):
     other = make_tenant(name="Fabrikam")
     make_endpoint(other, hostname="ws-fabrikam")
 

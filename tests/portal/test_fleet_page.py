@@ -34,7 +34,7 @@ def test_fleet_requires_login(client):
     assert response["Location"].startswith("/login/")
 
 
-def test_fleet_full_page_shows_tenant_counters(tech_client):
+def test_fleet_shows_tenant_counters(tech_client):
     tenant = make_tenant(
         name="Contoso",
         endpoints_total=12,
@@ -155,7 +155,7 @@ def test_fleet_ignores_unknown_sort_key(tech_client):
     assert response.context["sort"] == "name"
 
 
-def test_fleet_sort_header_links_reverse_direction(tech_client):
+def test_fleet_sort_link_reverses(tech_client):
     make_tenant(name="Contoso")
 
     html = tech_client.get(FLEET_URL, {"sort": "name", "q": "con"}).content.decode()
@@ -181,8 +181,8 @@ def test_fleet_paginates_50_per_page(tech_client):
 def test_fleet_query_count_is_constant(tech_client, django_assert_num_queries, count):
     _make_tenants(count)
 
-    # Session and user; tenant count, tenant page and active sync job; the
-    # session save (SESSION_SAVE_EVERY_REQUEST) inside a savepoint.
+    # Session, user, tenant count, tenant page and active sync job, then the
+    # session save from SESSION_SAVE_EVERY_REQUEST with its savepoint pair.
     with django_assert_num_queries(8):
         response = tech_client.get(FLEET_URL)
 
@@ -198,7 +198,7 @@ def test_fleet_shows_running_sync_job(tech_client):
     assert 'hx-trigger="every 1s"' in html
 
 
-def test_fleet_numbers_match_synced_mirror(synced_fleet, tech_client):
+def test_fleet_matches_synced_mirror(synced_fleet, tech_client):
     expected = {
         row["tenant"]: row
         for row in Endpoint.objects.values("tenant").annotate(
@@ -222,7 +222,7 @@ def test_fleet_numbers_match_synced_mirror(synced_fleet, tech_client):
         assert str(tenant.endpoints_total) in response.content.decode()
 
 
-def test_sync_start_htmx_returns_polling_progress(tech_client):
+def test_sync_start_htmx_polls_progress(tech_client):
     response = tech_client.post(reverse("sync_start"), headers={"HX-Request": "true"})
 
     assert response.status_code == 200
@@ -233,7 +233,7 @@ def test_sync_start_htmx_returns_polling_progress(tech_client):
     assert 'hx-trigger="every 1s"' in html
 
 
-def test_sync_start_without_htmx_redirects_to_job(tech_client):
+def test_sync_start_redirects_to_job(tech_client):
     response = tech_client.post(reverse("sync_start"))
 
     job = Job.objects.get(kind="sync")

@@ -50,7 +50,7 @@ def test_jobs_list_full_page(tech_client, running_job):
     assert "1 / 3" in html
 
 
-def test_jobs_list_htmx_polls_while_a_job_runs(tech_client, running_job):
+def test_jobs_list_polls_while_running(tech_client, running_job):
     response = tech_client.get(reverse("jobs"), headers={"HX-Request": "true"})
 
     html = response.content.decode()
@@ -59,7 +59,7 @@ def test_jobs_list_htmx_polls_while_a_job_runs(tech_client, running_job):
     assert 'hx-trigger="every 2s"' in html
 
 
-def test_jobs_list_stops_polling_when_all_finished(tech_client):
+def test_jobs_list_stops_polling(tech_client):
     make_job(status=Job.Status.SUCCEEDED)
 
     html = tech_client.get(reverse("jobs")).content.decode()
@@ -78,7 +78,7 @@ def test_job_detail_full_page_lists_items(tech_client, running_job):
     assert '<progress max="3" value="1"' in html
 
 
-def test_job_detail_htmx_returns_polling_progress(tech_client, running_job):
+def test_job_detail_htmx_polls_progress(tech_client, running_job):
     response = tech_client.get(_detail_url(running_job), headers={"HX-Request": "true"})
 
     html = response.content.decode()
@@ -89,7 +89,7 @@ def test_job_detail_htmx_returns_polling_progress(tech_client, running_job):
     assert "HX-Trigger" not in response.headers
 
 
-def test_job_detail_htmx_stops_polling_and_signals_end(tech_client, running_job):
+def test_job_detail_htmx_signals_end(tech_client, running_job):
     running_job.status = Job.Status.PARTIAL
     running_job.done = 3
     running_job.finished_at = timezone.now()
@@ -103,7 +103,7 @@ def test_job_detail_htmx_stops_polling_and_signals_end(tech_client, running_job)
     assert json.loads(response["HX-Trigger"]) == {"jobFinished": {"id": running_job.pk}}
 
 
-def test_job_detail_region_refresh_includes_items(tech_client, running_job):
+def test_job_detail_region_has_items(tech_client, running_job):
     response = tech_client.get(
         _detail_url(running_job),
         headers={"HX-Request": "true", "HX-Target": "job-detail"},

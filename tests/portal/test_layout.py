@@ -35,7 +35,7 @@ def test_login_shows_error_for_bad_password(client):
     assert 'role="alert"' in response.content.decode()
 
 
-def test_layout_has_navigation_and_post_logout(client):
+def test_layout_navigation_and_logout(client):
     client.force_login(make_user(username="alice"))
 
     html = client.get(reverse("jobs")).content.decode()
@@ -58,7 +58,7 @@ def test_logout_is_a_post(client):
     assert client.get(reverse("fleet")).status_code == 302
 
 
-def test_anonymous_htmx_request_gets_login_redirect_header(client):
+def test_anonymous_htmx_gets_hx_redirect(client):
     response = client.get(reverse("fleet"), headers={"HX-Request": "true"})
 
     assert response.status_code == 401
