@@ -141,12 +141,29 @@ else:
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-CACHES = {
-    "default": {
-        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
-        "LOCATION": "portal_cache",
+# REDIS_URL moves the django-q2 broker and the cache to Redis, so that web
+# processes and clusters on several machines share one queue, one Sophos token
+# and one call budget (sophos/shared_state.py keeps both in the cache).
+REDIS_URL = env_secret("REDIS_URL")
+if REDIS_URL and urlsplit(REDIS_URL).scheme not in {"redis", "rediss", "unix"}:
+    raise ImproperlyConfigured(
+        "REDIS_URL is invalid: use redis://host:port/db, rediss:// or unix://."
+    )
+
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+        }
     }
-}
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "portal_cache",
+        }
+    }
 
 _VALIDATORS = "django.contrib.auth.password_validation"
 AUTH_PASSWORD_VALIDATORS = [
@@ -184,6 +201,14 @@ STORAGES = {
     },
 }
 
+# Any number of clusters may share one queue. The ORM broker hands a task to
+# one cluster by moving its lock time forward `retry` seconds, and the Redis
+# broker pops it with BLPOP. max_attempts=1 acknowledges a task after its
+# first run, even a failed one, so the ORM broker never runs it again; tasks
+# retry transient Sophos errors themselves. `retry` exceeds `timeout`, so a
+# task still running is never handed to a second cluster.
+# NOTE: a task whose cluster dies mid-run runs again after `retry` seconds on
+# the ORM broker and is lost on the Redis broker, which never redelivers.
 Q_CLUSTER = {
     "name": "portal",
     "orm": "default",
@@ -194,6 +219,9 @@ Q_CLUSTER = {
     "catch_up": False,
     "sync": env_bool("Q_SYNC", False),
 }
+if REDIS_URL:
+    del Q_CLUSTER["orm"]
+    Q_CLUSTER["redis"] = REDIS_URL
 
 # Sophos Central. The defaults are the real hosts; in embedded mode the
 # client reaches them through the in-process simulator transport.
