@@ -1,0 +1,130 @@
+"""Routes: (method, path pattern) to a handler, with the scope each needs.
+
+A scope says which host serves the route and which ID header it requires:
+
+* ``token``: the token host, no bearer token.
+* ``identity``: the global host, a bearer token and no ID header (whoami).
+* ``partner``: the global host, a bearer token and ``X-Partner-ID``.
+* ``organization``: the global host, a bearer token and ``X-Organization-ID``.
+* ``tenant``: the tenant's regional host, a bearer token and ``X-Tenant-ID``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Literal
+
+from sophos.simulator.hosts import HostMap, HostRoles
+from sophos.simulator.http import ApiError, SimRequest, SimResponse
+from sophos.simulator.models import (
+    SimCredential,
+    SimPartner,
+    SimSettings,
+    SimTenant,
+)
+
+Scope = Literal["token", "identity", "partner", "organization", "tenant"]
+
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+
+@dataclass
+class Call:
+    """A routed request with everything its handler needs."""
+
+    request: SimRequest
+    hosts: HostMap
+    roles: HostRoles
+    settings: SimSettings
+    params: dict[str, str] = field(default_factory=dict)
+    credential: SimCredential | None = None
+    partner: SimPartner | None = None
+    tenant: SimTenant | None = None
+
+    def require_tenant(self) -> SimTenant:
+        if self.tenant is None:
+            raise RuntimeError("a tenant-scoped handler ran without a tenant")
+        return self.tenant
+
+    def require_partner(self) -> SimPartner:
+        if self.partner is None:
+            raise RuntimeError("a partner-scoped handler ran without a partner")
+        return self.partner
+
+    def require_credential(self) -> SimCredential:
+        if self.credential is None:
+            raise RuntimeError("an authenticated handler ran without a credential")
+        return self.credential
+
+
+Handler = Callable[[Call], SimResponse]
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    pattern: str
+    scope: Scope
+    handler: Handler
+    regex: re.Pattern[str]
+
+    def serves(self, roles: HostRoles) -> bool:
+        if self.scope == "token":
+            return roles.token
+        if self.scope == "tenant":
+            return roles.region is not None
+        return roles.global_api
+
+
+def compile_pattern(pattern: str) -> re.Pattern[str]:
+    """Compile ``/a/{name}/b`` so that ``{name}`` matches one path segment."""
+    parts: list[str] = []
+    position = 0
+    for placeholder in _PLACEHOLDER.finditer(pattern):
+        parts.append(re.escape(pattern[position : placeholder.start()]))
+        parts.append(f"(?P<{placeholder.group(1)}>[^/]+)")
+        position = placeholder.end()
+    parts.append(re.escape(pattern[position:]))
+    return re.compile("^" + "".join(parts) + "/?$")
+
+
+class Router:
+    def __init__(self) -> None:
+        self.routes: list[Route] = []
+
+    def add(self, method: str, pattern: str, scope: Scope, handler: Handler) -> None:
+        self.routes.append(
+            Route(method.upper(), pattern, scope, handler, compile_pattern(pattern))
+        )
+
+    def route(
+        self, method: str, pattern: str, scope: Scope
+    ) -> Callable[[Handler], Handler]:
+        """Register the decorated function as the handler of a route."""
+
+        def register(handler: Handler) -> Handler:
+            self.add(method, pattern, scope, handler)
+            return handler
+
+        return register
+
+    def match(
+        self, method: str, path: str, roles: HostRoles
+    ) -> tuple[Route, dict[str, str]]:
+        """Return the route for a request, or raise 404 or 405."""
+        path_matched = False
+        for candidate in self.routes:
+            found = candidate.regex.match(path)
+            if found is None or not candidate.serves(roles):
+                continue
+            path_matched = True
+            if candidate.method == method:
+                return candidate, found.groupdict()
+        if path_matched:
+            raise ApiError(405, f"Method {method} is not allowed on {path}.")
+        raise ApiError(404, f"No API at {path} on this host.")
+
+
+router = Router()

@@ -1,0 +1,113 @@
+"""Reads and writes of ``SimObject`` rows, shared by every API handler."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Max, Q, QuerySet, TextField
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast
+
+from sophos.simulator import clock
+from sophos.simulator.models import SimObject
+
+
+def listed(kind: str, scope_id: str, parent_id: str = "") -> QuerySet[SimObject]:
+    """Return the objects of a collection that are still listed now."""
+    return SimObject.objects.filter(
+        kind=kind, scope_id=scope_id, parent_id=parent_id
+    ).filter(Q(removed_at__isnull=True) | Q(removed_at__gt=clock.now()))
+
+
+def find(kind: str, scope_id: str, object_id: str) -> SimObject | None:
+    """Return one listed object of any parent, or None."""
+    return (
+        SimObject.objects.filter(kind=kind, scope_id=scope_id, object_id=object_id)
+        .filter(Q(removed_at__isnull=True) | Q(removed_at__gt=clock.now()))
+        .first()
+    )
+
+
+def create(
+    kind: str,
+    scope_id: str,
+    object_id: str,
+    data: dict[str, Any],
+    parent_id: str = "",
+) -> SimObject:
+    """Append an object at the end of its collection."""
+    with transaction.atomic():
+        last = SimObject.objects.filter(
+            kind=kind, scope_id=scope_id, parent_id=parent_id
+        ).aggregate(last=Max("seq"))["last"]
+        return SimObject.objects.create(
+            kind=kind,
+            scope_id=scope_id,
+            parent_id=parent_id,
+            object_id=object_id,
+            seq=(last or 0) + 1,
+            data=data,
+        )
+
+
+def _alias(path: str) -> str:
+    return "f_" + path.replace("__", "_")
+
+
+def _text(path: str) -> Cast:
+    """Return the JSON value at ``path`` as plain text.
+
+    The cast makes ``in``, ``icontains`` and range lookups compare text on
+    every backend, where a bare ``KT`` keeps the JSON lookups that expect
+    JSON-encoded values on SQLite.
+    """
+    return Cast(KT(f"data__{path}"), output_field=TextField())
+
+
+def where_text_in(
+    rows: QuerySet[SimObject], path: str, values: list[str]
+) -> QuerySet[SimObject]:
+    """Keep rows whose JSON string at ``path`` (``a__b``) is one of ``values``."""
+    alias = _alias(path)
+    return rows.alias(**{alias: _text(path)}).filter(**{f"{alias}__in": values})
+
+
+def where_text_contains(
+    rows: QuerySet[SimObject], path: str, text: str
+) -> QuerySet[SimObject]:
+    alias = _alias(path)
+    return rows.alias(**{alias: _text(path)}).filter(
+        **{f"{alias}__icontains": text}
+    )
+
+
+def where_text_range(
+    rows: QuerySet[SimObject],
+    path: str,
+    *,
+    at_or_after: str | None = None,
+    before: str | None = None,
+) -> QuerySet[SimObject]:
+    """Keep rows by a timestamp string; stored times sort as text."""
+    alias = _alias(path)
+    rows = rows.alias(**{alias: _text(path)})
+    if at_or_after is not None:
+        rows = rows.filter(**{f"{alias}__gte": at_or_after})
+    if before is not None:
+        rows = rows.filter(**{f"{alias}__lt": before})
+    return rows
+
+
+def where_bool(
+    rows: QuerySet[SimObject], path: str, value: bool
+) -> QuerySet[SimObject]:
+    return rows.filter(**{f"data__{path}": value})
+
+
+def select_fields(data: dict[str, Any], fields: list[str]) -> dict[str, Any]:
+    """Apply the ``fields`` partial-response parameter to top-level keys."""
+    if not fields:
+        return data
+    wanted = {name.split(".")[0] for name in fields}
+    return {key: value for key, value in data.items() if key in wanted}
