@@ -16,12 +16,13 @@ def sort_header(
     key: str,
     target: str,
     first: str = "asc",
+    numeric: bool = False,
 ) -> dict[str, Any]:
     """Render a ``<th>`` whose link sorts the table by ``key``.
 
     The first click sorts in the ``first`` direction ("asc" or "desc") and the
     next one reverses it. The link keeps the other query parameters and
-    returns to page 1.
+    returns to page 1. A ``numeric`` column is right-aligned.
     """
     current = context.get("sort", "")
     if current == key:
@@ -40,4 +41,5 @@ def sort_header(
         "href": f"?{query.urlencode()}",
         "aria_sort": aria_sort,
         "target": target,
+        "numeric": numeric,
     }
