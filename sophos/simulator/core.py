@@ -20,9 +20,9 @@ _REAL_HOSTS = HostMap.real()
 
 
 def handle(request: SimRequest, hosts: HostMap | None = None) -> SimResponse:
-    """Answer one request as Sophos Central would, from the stored state.
+    """Handle one request as Sophos Central would, from the stored state.
 
-    ``hosts`` tells which origin is the token, global or regional host; the
+    ``hosts`` maps the token, global and regional hosts to origins. The
     default is the real Sophos host names.
     """
     hosts = hosts or _REAL_HOSTS
@@ -78,15 +78,15 @@ def _resolve_tenant(call: Call) -> SimTenant:
         # NOTE/sophos-api: the status for a missing X-Tenant-ID is unverified.
         raise ApiError(401, "Missing X-Tenant-ID header.")
     tenant = SimTenant.objects.select_related("partner").filter(id=requested).first()
-    # NOTE/sophos-api: an unknown tenant id answers 403 like a tenant of
-    # another partner, so the answer does not reveal which ids exist.
+    # NOTE/sophos-api: an unknown tenant id gets 403 like a tenant of
+    # another partner, so the response does not reveal which ids exist.
     if tenant is None or not _may_manage(credential, tenant):
         raise ApiError(403, f"This credential may not manage tenant {requested}.")
     if tenant.id in call.settings.forbidden_tenant_ids:
         raise ApiError(403, f"Access to tenant {requested} is denied.")
     if call.roles.region != tenant.data_region:
-        # NOTE/sophos-api: the answer to a tenant called on another region's
-        # host is unverified; 403 makes clients stop rather than retry.
+        # NOTE/sophos-api: the status for a tenant called on another region's
+        # host is unverified. 403 makes clients stop rather than retry.
         raise ApiError(
             403,
             f"Tenant {requested} is served by region {tenant.data_region}, "

@@ -1,7 +1,7 @@
 """Fault knobs: latency, random 429 and 5xx, malformed bodies, rate limits.
 
-The knobs live in the ``SimSettings`` row, so every process that serves the
-simulator sees a change at its next request.
+The knobs are stored in the ``SimSettings`` row, so every process that serves
+the simulator applies a change from its next request on.
 """
 
 from __future__ import annotations
@@ -96,7 +96,9 @@ def inject_random_faults(current: SimSettings) -> SimResponse | None:
         )
     if current.rate_5xx and _random.random() < current.rate_5xx:
         status = _random.choice((500, 502, 503))
-        raise ApiError(status, "The service failed to answer; try again later.")
+        raise ApiError(
+            status, "Injected server error: the service is unavailable, retry later."
+        )
     return None
 
 

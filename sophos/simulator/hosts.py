@@ -1,4 +1,4 @@
-"""Which origin serves the token API, the global APIs and each data region."""
+"""The map from API role (token, global, data region) to the origin serving it."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ def normalize_origin(url: str) -> str:
 
 @dataclass(frozen=True)
 class HostRoles:
-    """What one origin serves."""
+    """The API roles served by one origin."""
 
     token: bool = False
     global_api: bool = False

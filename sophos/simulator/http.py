@@ -12,7 +12,7 @@ from sophos.simulator import clock
 
 @dataclass
 class SimRequest:
-    """One HTTP request as the simulator sees it.
+    """One HTTP request as received by the simulator.
 
     ``origin`` is ``scheme://host[:port]``; ``headers`` keys are lower case;
     ``query`` keeps every pair in order, repeated names included.
@@ -91,7 +91,7 @@ ERROR_CODES = {
 
 
 class ApiError(Exception):
-    """An error that a handler raises to answer with the Sophos error body."""
+    """An error that a handler raises to respond with the Sophos error body."""
 
     def __init__(
         self, status: int, message: str, headers: dict[str, str] | None = None

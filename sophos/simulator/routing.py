@@ -1,6 +1,6 @@
 """Routes: (method, path pattern) to a handler, with the scope each needs.
 
-A scope says which host serves the route and which ID header it requires:
+A scope names the host that serves the route and the ID header it requires:
 
 * ``token``: the token host, no bearer token.
 * ``identity``: the global host, a bearer token and no ID header (whoami).

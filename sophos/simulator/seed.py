@@ -1,10 +1,11 @@
 """A deterministic demo fleet and the credentials that reach it.
 
 ``seed_fleet`` wipes the simulator's state and writes one partner with many
-tenants in several regions, their endpoints and open alerts, thirteen months
-of billing usage, and a second partner with one tenant whose credential
-must not reach the first partner's tenants. Ids, names, secrets and shapes
-depend only on the seed; timestamps are relative to the simulator clock.
+tenants in several regions, their endpoints and open alerts, and thirteen
+months of billing usage. It also writes a second partner with one tenant, so
+tests can check that one partner's credential cannot reach the other's
+tenants. Ids, names, secrets and shapes depend only on the seed. Timestamps
+are relative to the simulator clock.
 """
 
 from __future__ import annotations
@@ -329,16 +330,8 @@ def _make_endpoint(
     server = rng.random() < 0.15
     os_info, platform = _pick_os(rng, server)
     health = rng.choices(("good", "suspicious", "bad", "unknown"), (76, 9, 8, 7))[0]
-    tp_supported = platform != "linux"
-    if server:
-        hostname = f"{prefix}-SRV{number:03d}"
-        group = "Servers"
-    else:
-        kind = "LT" if rng.random() < 0.5 else "WS"
-        hostname = f"{prefix}-{kind}{number:03d}"
-        group = rng.choice(words.ENDPOINT_GROUPS)
-    last_seen = _last_seen(rng, now)
-    isolated = health == "bad" and rng.random() < 0.3
+    hostname, group = _hostname_and_group(rng, prefix, number, server)
+
     endpoint: dict[str, Any] = {
         "id": new_uuid(rng),
         "type": "server" if server else "computer",
@@ -354,13 +347,11 @@ def _make_endpoint(
         "group": {"id": groups[group], "name": group},
     }
     if not server:
-        first = rng.choice(words.FIRST_NAMES)
-        last = rng.choice(words.LAST_NAMES)
-        endpoint["associatedPerson"] = {
-            "id": new_uuid(rng),
-            "name": f"{first} {last}",
-            "viaLogin": f"{prefix}\\{first[0].lower()}{last.lower()}",
-        }
+        endpoint["associatedPerson"] = _associated_person(rng, prefix)
+
+    tp_supported = platform != "linux"
+    last_seen = _last_seen(rng, now)
+    isolated = health == "bad" and rng.random() < 0.3
     endpoint.update(
         {
             "tamperProtectionSupported": tp_supported,
@@ -383,12 +374,32 @@ def _make_endpoint(
             "cloned": False,
         }
     )
+
     if server and platform == "linux":
         endpoint["cloud"] = {
             "provider": "aws",
-            "instanceId": f"i-{rng.getrandbits(64):017x}"[:19],
+            "instanceId": f"i-{rng.getrandbits(64):017x}",
         }
     return endpoint
+
+
+def _hostname_and_group(
+    rng: random.Random, prefix: str, number: int, server: bool
+) -> tuple[str, str]:
+    if server:
+        return f"{prefix}-SRV{number:03d}", "Servers"
+    kind = "LT" if rng.random() < 0.5 else "WS"
+    return f"{prefix}-{kind}{number:03d}", rng.choice(words.ENDPOINT_GROUPS)
+
+
+def _associated_person(rng: random.Random, prefix: str) -> dict[str, str]:
+    first = rng.choice(words.FIRST_NAMES)
+    last = rng.choice(words.LAST_NAMES)
+    return {
+        "id": new_uuid(rng),
+        "name": f"{first} {last}",
+        "viaLogin": f"{prefix}\\{first[0].lower()}{last.lower()}",
+    }
 
 
 def _pick_os(rng: random.Random, server: bool) -> tuple[dict[str, Any], str]:

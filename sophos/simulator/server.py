@@ -2,7 +2,7 @@
 
 Each port runs a ``ThreadingHTTPServer`` whose handler turns the request into
 a ``SimRequest`` for ``handle``, so the HTTP server and the in-process
-transport serve the same answers from the same stored state.
+transport return the same responses from the same stored state.
 """
 
 from __future__ import annotations
@@ -45,13 +45,13 @@ class _Handler(BaseHTTPRequestHandler):
                 query=parse_qsl(parts.query, keep_blank_values=True),
                 body=body,
             )
-            answer = handle(request, self.server.hosts)
-            self.send_response(answer.status)
-            for name, value in answer.headers.items():
+            sim_response = handle(request, self.server.hosts)
+            self.send_response(sim_response.status)
+            for name, value in sim_response.headers.items():
                 self.send_header(name, value)
-            self.send_header("Content-Length", str(len(answer.body)))
+            self.send_header("Content-Length", str(len(sim_response.body)))
             self.end_headers()
-            self.wfile.write(answer.body)
+            self.wfile.write(sim_response.body)
         finally:
             # Each request runs in a new thread with its own connection,
             # unless the server shares a test's connection.
@@ -126,16 +126,22 @@ class SimulatorServer:
     def start(self) -> None:
         """Serve every port from background threads."""
         for name, server in self.servers.items():
+            # A short poll interval lets stop() return quickly for ten ports.
             thread = threading.Thread(
-                target=server.serve_forever, name=f"simulator-{name}", daemon=True
+                target=server.serve_forever,
+                kwargs={"poll_interval": 0.05},
+                name=f"simulator-{name}",
+                daemon=True,
             )
             thread.start()
             self._threads.append(thread)
         logger.info("Simulator serving on %s", self.hosts.global_origin)
 
     def stop(self) -> None:
+        """Stop serving, if started, and release every port."""
         for server in self.servers.values():
-            server.shutdown()
+            if self._threads:
+                server.shutdown()
             server.server_close()
         for thread in self._threads:
             thread.join(timeout=5)

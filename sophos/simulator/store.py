@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import transaction
-from django.db.models import Max, Q, QuerySet, TextField
+from django.db.models import Max, Model, Q, QuerySet, TextField
 from django.db.models.fields.json import KT
 from django.db.models.functions import Cast
 
 from sophos.simulator import clock
 from sophos.simulator.models import SimObject
+
+RowT = TypeVar("RowT", bound=Model)
 
 
 def listed(kind: str, scope_id: str, parent_id: str = "") -> QuerySet[SimObject]:
@@ -65,30 +67,26 @@ def _text(path: str) -> Cast:
     return Cast(KT(f"data__{path}"), output_field=TextField())
 
 
-def where_text_in(
-    rows: QuerySet[SimObject], path: str, values: list[str]
-) -> QuerySet[SimObject]:
+def where_text_in(rows: QuerySet[RowT], path: str, values: list[str]) -> QuerySet[RowT]:
     """Keep rows whose JSON string at ``path`` (``a__b``) is one of ``values``."""
     alias = _alias(path)
-    return rows.alias(**{alias: _text(path)}).filter(**{f"{alias}__in": values})
+    annotated: QuerySet[RowT] = rows.alias(**{alias: _text(path)})
+    return annotated.filter(**{f"{alias}__in": values})
 
 
-def where_text_contains(
-    rows: QuerySet[SimObject], path: str, text: str
-) -> QuerySet[SimObject]:
+def where_text_contains(rows: QuerySet[RowT], path: str, text: str) -> QuerySet[RowT]:
     alias = _alias(path)
-    return rows.alias(**{alias: _text(path)}).filter(
-        **{f"{alias}__icontains": text}
-    )
+    annotated: QuerySet[RowT] = rows.alias(**{alias: _text(path)})
+    return annotated.filter(**{f"{alias}__icontains": text})
 
 
 def where_text_range(
-    rows: QuerySet[SimObject],
+    rows: QuerySet[RowT],
     path: str,
     *,
     at_or_after: str | None = None,
     before: str | None = None,
-) -> QuerySet[SimObject]:
+) -> QuerySet[RowT]:
     """Keep rows by a timestamp string; stored times sort as text."""
     alias = _alias(path)
     rows = rows.alias(**{alias: _text(path)})
@@ -99,9 +97,7 @@ def where_text_range(
     return rows
 
 
-def where_bool(
-    rows: QuerySet[SimObject], path: str, value: bool
-) -> QuerySet[SimObject]:
+def where_bool(rows: QuerySet[RowT], path: str, value: bool) -> QuerySet[RowT]:
     return rows.filter(**{f"data__{path}": value})
 
 

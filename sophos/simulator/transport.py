@@ -1,4 +1,4 @@
-"""An httpx transport that answers Sophos Central's host names in-process."""
+"""An httpx transport that serves Sophos Central's host names in-process."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ class RecordedCall:
 class SimulatorTransport(httpx.BaseTransport):
     """Serve requests to the simulator's hosts; raise ConnectError for others.
 
-    No request leaves the process. With ``record=True`` every answered
+    No request leaves the process. With ``record=True`` every handled
     request is appended to ``calls``.
     """
 
@@ -48,11 +48,14 @@ class SimulatorTransport(httpx.BaseTransport):
             query=query,
             body=request.read(),
         )
-        answer = handle(sim_request, self.hosts)
+        sim_response = handle(sim_request, self.hosts)
         if self.record:
             self.calls.append(
-                RecordedCall(request.method, str(request.url), answer.status)
+                RecordedCall(request.method, str(request.url), sim_response.status)
             )
         return httpx.Response(
-            answer.status, headers=answer.headers, content=answer.body, request=request
+            sim_response.status,
+            headers=sim_response.headers,
+            content=sim_response.body,
+            request=request,
         )

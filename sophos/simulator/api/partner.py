@@ -94,8 +94,8 @@ def billing_usage(call: Call) -> SimResponse:
         rows = store.where_text_in(rows, "accountId", account_ids)
     emails = call.request.query_list("contactEmail")
     if emails:
-        tenants = SimTenant.objects.filter(
-            partner=partner, data__contact__email__in=emails
+        tenants = store.where_text_in(
+            SimTenant.objects.filter(partner=partner), "contact__email", emails
         ).values_list("id", flat=True)
         rows = store.where_text_in(rows, "accountId", list(tenants))
     fields = call.request.query_list("fields")
