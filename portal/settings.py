@@ -190,6 +190,9 @@ STATIC_ROOT = DATA_DIR / "staticfiles"
 # Embedded mode serves static files straight from static/ and the installed
 # apps; production serves the compressed, hashed copies made by collectstatic.
 WHITENOISE_USE_FINDERS = not PRODUCTION
+if not PRODUCTION:
+    # WhiteNoise warns at start-up when STATIC_ROOT is missing.
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
