@@ -336,9 +336,17 @@ class SophosClient:
         logger.info(
             "sophos token client=%s status=%s", self.client_id, response.status_code
         )
+        if response.status_code == 429:
+            self.rate_limited_responses += 1
         if response.status_code != 200:
             raise error_for_status(
-                response.status_code, body, method="POST", path=self.token_url
+                response.status_code,
+                body,
+                method="POST",
+                path=self.token_url,
+                retry_after=_parse_retry_after(
+                    response.headers.get("Retry-After"), self.clock()
+                ),
             )
         try:
             access_token = str(body["access_token"])
