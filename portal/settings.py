@@ -8,6 +8,7 @@ requires its secrets and turns on Django's deployment settings.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -126,7 +127,11 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": DATA_DIR / "portal.sqlite3",
+            "NAME": Path(env_str("SQLITE_PATH", str(DATA_DIR / "portal.sqlite3"))),
+            # A file, not memory, so that a cluster started by a test can
+            # open the test database; one per process, so that test runs
+            # side by side do not share it.
+            "TEST": {"NAME": str(DATA_DIR / f"test-portal-{os.getpid()}.sqlite3")},
             "OPTIONS": {
                 # WAL lets the web server, the cluster and the simulator read
                 # while one of them writes; IMMEDIATE takes the write lock at
