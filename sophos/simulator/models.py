@@ -99,15 +99,17 @@ class SimToken(models.Model):
 class SimObject(models.Model):
     """One JSON object served by an API, such as an endpoint or an alert.
 
-    ``scope_id`` is the owner named by the request's ID header: a tenant id for
-    tenant APIs, a partner id for partner APIs. ``parent_id`` names the
-    enclosing object of a nested collection (an alert for its actions, a
-    billing month such as ``2026-05`` for usage rows) and is empty otherwise.
+    ``kind`` is the collection's path template without the leading slash,
+    such as ``endpoint/v1/endpoints``. ``scope_id`` is the owner named by the
+    request's ID header: a tenant id for tenant APIs, a partner id for
+    partner APIs. ``parent_id`` names the enclosing object of a nested
+    collection (an alert for its actions, a billing month such as ``2026-05``
+    for usage rows) and is empty otherwise.
     ``seq`` orders a collection and is the key that key-based paging resumes
     from, so a page is one index range scan.
     """
 
-    kind = models.CharField(max_length=64)
+    kind = models.CharField(max_length=200)
     scope_id = models.CharField(max_length=64)
     parent_id = models.CharField(max_length=64, default="", blank=True)
     object_id = models.CharField(max_length=64)
@@ -120,7 +122,7 @@ class SimObject(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["kind", "scope_id", "object_id"],
+                fields=["kind", "scope_id", "parent_id", "object_id"],
                 name="simobject_unique_id",
             ),
         ]

@@ -70,6 +70,18 @@ class Route:
     handler: Handler
     regex: re.Pattern[str]
 
+    @property
+    def rank(self) -> tuple[int, ...]:
+        """Order routes so that a literal segment beats a placeholder.
+
+        ``/partner/v1/roles/permission-sets`` must not be read as a role id,
+        so among matching routes the one with a literal further left wins.
+        """
+        return tuple(
+            1 if segment.startswith("{") else 0
+            for segment in self.pattern.strip("/").split("/")
+        )
+
     def serves(self, roles: HostRoles) -> bool:
         if self.scope == "token":
             return roles.token
@@ -95,8 +107,18 @@ class Router:
         self.routes: list[Route] = []
 
     def add(self, method: str, pattern: str, scope: Scope, handler: Handler) -> None:
+        """Register a handler; a second handler for one route is rejected."""
+        method = method.upper()
+        if self.has(method, pattern):
+            raise ValueError(f"route {method} {pattern} is already registered")
         self.routes.append(
-            Route(method.upper(), pattern, scope, handler, compile_pattern(pattern))
+            Route(method, pattern, scope, handler, compile_pattern(pattern))
+        )
+        self.routes.sort(key=lambda route: route.rank)
+
+    def has(self, method: str, pattern: str) -> bool:
+        return any(
+            r.method == method.upper() and r.pattern == pattern for r in self.routes
         )
 
     def route(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any, TypeVar
 
 from django.db import transaction
@@ -22,13 +23,16 @@ def listed(kind: str, scope_id: str, parent_id: str = "") -> QuerySet[SimObject]
     ).filter(Q(removed_at__isnull=True) | Q(removed_at__gt=clock.now()))
 
 
-def find(kind: str, scope_id: str, object_id: str) -> SimObject | None:
-    """Return one listed object of any parent, or None."""
-    return (
-        SimObject.objects.filter(kind=kind, scope_id=scope_id, object_id=object_id)
-        .filter(Q(removed_at__isnull=True) | Q(removed_at__gt=clock.now()))
-        .first()
-    )
+def find(
+    kind: str, scope_id: str, object_id: str, parent_id: str | None = None
+) -> SimObject | None:
+    """Return one listed object, under ``parent_id`` unless that is None."""
+    rows = SimObject.objects.filter(kind=kind, scope_id=scope_id, object_id=object_id)
+    if parent_id is not None:
+        rows = rows.filter(parent_id=parent_id)
+    return rows.filter(
+        Q(removed_at__isnull=True) | Q(removed_at__gt=clock.now())
+    ).first()
 
 
 def create(
@@ -51,6 +55,38 @@ def create(
             seq=(last or 0) + 1,
             data=data,
         )
+
+
+def create_item(
+    kind: str, scope_id: str, body: dict[str, Any], parent_id: str = ""
+) -> SimObject:
+    """Create an object from a request body with a new id and timestamps."""
+    moment = clock.now_iso()
+    data = {"id": str(uuid.uuid4()), **body, "createdAt": moment, "updatedAt": moment}
+    return create(kind, scope_id, data["id"], data, parent_id=parent_id)
+
+
+def merge(row: SimObject, changes: dict[str, Any]) -> SimObject:
+    """Apply a PATCH-style change of top-level fields and save the row."""
+    row.data.update(changes)
+    if "updatedAt" in row.data:
+        row.data["updatedAt"] = clock.now_iso()
+    row.save(update_fields=["data"])
+    return row
+
+
+def upsert_singleton(
+    kind: str,
+    scope_id: str,
+    object_id: str,
+    default: dict[str, Any],
+    parent_id: str = "",
+) -> SimObject:
+    """Return a settings object, created from ``default`` the first time."""
+    row = find(kind, scope_id, object_id, parent_id=parent_id)
+    if row is None:
+        row = create(kind, scope_id, object_id, dict(default), parent_id=parent_id)
+    return row
 
 
 def _alias(path: str) -> str:

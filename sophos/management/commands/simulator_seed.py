@@ -8,6 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from sophos.simulator.api.endpoints import ENDPOINT_KIND
 from sophos.simulator.models import SimObject, SimTenant
 from sophos.simulator.seed import seed_fleet
 
@@ -62,7 +63,7 @@ class Command(BaseCommand):
         )
         self.stdout.write(
             f"Seeded {SimTenant.objects.count()} tenants and "
-            f"{SimObject.objects.filter(kind='endpoint').count()} endpoints "
+            f"{SimObject.objects.filter(kind=ENDPOINT_KIND).count()} endpoints "
             f"(seed {seed})."
         )
         self.stdout.write(f"SOPHOS_CLIENT_ID={credential.client_id}")

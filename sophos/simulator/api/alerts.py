@@ -16,8 +16,8 @@ from sophos.simulator.paging import key_page, parse_key_paging
 from sophos.simulator.params import parse_choices, parse_time
 from sophos.simulator.routing import Call, router
 
-ALERT_KIND = "alert"
-ACTION_KIND = "alertAction"
+ALERT_KIND = "common/v1/alerts"
+ACTION_KIND = "common/v1/alerts/{alertId}/actions"
 # Sophos's connector and third-party docs give 100; the 2026 collection's
 # example shows 1000.
 ALERTS_MAX_PAGE_SIZE = 100

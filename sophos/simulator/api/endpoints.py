@@ -13,7 +13,7 @@ from sophos.simulator.paging import key_page, parse_bool, parse_key_paging
 from sophos.simulator.params import parse_choices, parse_time
 from sophos.simulator.routing import Call, router
 
-ENDPOINT_KIND = "endpoint"
+ENDPOINT_KIND = "endpoint/v1/endpoints"
 # Sophos's connector and third-party docs give 500; one client assumes 1000.
 ENDPOINTS_MAX_PAGE_SIZE = 500
 

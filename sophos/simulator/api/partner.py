@@ -21,7 +21,7 @@ TENANTS_MAX_PAGE_SIZE = 100
 # NOTE/sophos-api: the largest billing usage page is unverified.
 BILLING_MAX_PAGE_SIZE = 100
 
-BILLING_KIND = "billingUsage"
+BILLING_KIND = "partner/v1/billing/usage/{year}/{month}"
 
 
 def billing_month_key(year: int, month: int) -> str:

@@ -1,6 +1,7 @@
 from datetime import UTC, datetime
 
 from sophos.simulator import clock
+from sophos.simulator.api.alerts import ALERT_KIND
 from sophos.simulator.faults import set_faults
 from sophos.simulator.models import SimObject, SimTenant
 from sophos.simulator.seed import ALERT_TEMPLATES
@@ -20,7 +21,7 @@ def _alerts(api, tenant, **params):
 
 def _alert_of_type(tenant, alert_type):
     return SimObject.objects.filter(
-        kind="alert", scope_id=tenant.id, data__type=alert_type
+        kind=ALERT_KIND, scope_id=tenant.id, data__type=alert_type
     ).first()
 
 
@@ -49,7 +50,7 @@ def test_alert_shape(api, first_tenant):
 
 
 def test_alerts_key_paging_exact_count(api, first_tenant):
-    stored = SimObject.objects.filter(kind="alert", scope_id=first_tenant.id).count()
+    stored = SimObject.objects.filter(kind=ALERT_KIND, scope_id=first_tenant.id).count()
     seen, key = [], None
     while True:
         params = {"pageSize": 2, **({"pageFromKey": key} if key else {})}

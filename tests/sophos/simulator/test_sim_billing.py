@@ -1,4 +1,5 @@
 from sophos.simulator import clock
+from sophos.simulator.api.partner import BILLING_KIND
 from sophos.simulator.models import SimObject, SimTenant
 
 
@@ -33,7 +34,7 @@ def test_billing_one_row_per_tenant_and_product(api):
 
 
 def test_billing_thirteen_months(api):
-    months = SimObject.objects.filter(kind="billingUsage", scope_id=api.partner_id)
+    months = SimObject.objects.filter(kind=BILLING_KIND, scope_id=api.partner_id)
 
     assert months.values("parent_id").distinct().count() == 13
 

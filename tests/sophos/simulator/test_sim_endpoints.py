@@ -1,6 +1,7 @@
 import pytest
 from sim_helpers import FLEET_ENDPOINTS, GLOBAL
 
+from sophos.simulator.api.endpoints import ENDPOINT_KIND
 from sophos.simulator.faults import set_faults
 from sophos.simulator.models import SimObject, SimTenant
 
@@ -77,7 +78,7 @@ def test_endpoints_invalid_view_is_400(api, first_tenant):
 
 
 def _stored(tenant, **lookups):
-    rows = SimObject.objects.filter(kind="endpoint", scope_id=tenant.id)
+    rows = SimObject.objects.filter(kind=ENDPOINT_KIND, scope_id=tenant.id)
     return {row.object_id for row in rows if _matches(row.data, lookups)}
 
 
@@ -119,7 +120,7 @@ def test_endpoints_filter_type_and_isolation(api, first_tenant):
 
 
 def test_endpoints_filter_hostname_and_ids(api, first_tenant):
-    row = SimObject.objects.filter(kind="endpoint", scope_id=first_tenant.id).first()
+    row = SimObject.objects.filter(kind=ENDPOINT_KIND, scope_id=first_tenant.id).first()
     hostname = row.data["hostname"]
 
     by_name = _listed_ids(api, first_tenant, hostnameContains=hostname[-4:].lower())
@@ -152,7 +153,7 @@ def test_endpoints_filter_invalid_health_is_400(api, first_tenant):
 
 
 def test_endpoint_detail(api, first_tenant):
-    row = SimObject.objects.filter(kind="endpoint", scope_id=first_tenant.id).first()
+    row = SimObject.objects.filter(kind=ENDPOINT_KIND, scope_id=first_tenant.id).first()
 
     response = api.tenant(
         first_tenant, f"/endpoint/v1/endpoints/{row.object_id}", view="full"

@@ -1,6 +1,7 @@
 import pytest
 from sim_helpers import FLEET_ENDPOINTS, FLEET_TENANTS
 
+from sophos.simulator.api.endpoints import ENDPOINT_KIND
 from sophos.simulator.models import SimCredential, SimObject, SimTenant
 from sophos.simulator.seed import (
     demo_credential,
@@ -36,7 +37,7 @@ def test_seed_differs_by_seed(db):
 
 def test_seed_endpoints_per_tenant_exact(fleet):
     for tenant in SimTenant.objects.filter(partner_id=fleet.partner_id):
-        count = SimObject.objects.filter(kind="endpoint", scope_id=tenant.id).count()
+        count = SimObject.objects.filter(kind=ENDPOINT_KIND, scope_id=tenant.id).count()
         assert count == FLEET_ENDPOINTS
 
 
@@ -44,7 +45,7 @@ def test_seed_max_endpoints_bound(db):
     credential = seed_fleet(seed=5, tenants=6, max_endpoints=9)
 
     for tenant in SimTenant.objects.filter(partner_id=credential.partner_id):
-        count = SimObject.objects.filter(kind="endpoint", scope_id=tenant.id).count()
+        count = SimObject.objects.filter(kind=ENDPOINT_KIND, scope_id=tenant.id).count()
         assert 3 <= count <= 9
 
 
@@ -68,7 +69,7 @@ def test_seed_other_partner_has_one_tenant(fleet):
 
 def test_seed_mix_of_health_and_tamper(db):
     seed_fleet(seed=2, tenants=4, max_endpoints=40, endpoints_per_tenant=40)
-    endpoints = SimObject.objects.filter(kind="endpoint")
+    endpoints = SimObject.objects.filter(kind=ENDPOINT_KIND)
 
     health = {row.data["health"]["overall"] for row in endpoints}
     tamper_off = [row for row in endpoints if not row.data["tamperProtectionEnabled"]]

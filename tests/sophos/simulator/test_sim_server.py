@@ -4,6 +4,7 @@ from django.core.management import call_command
 from django.db import connections
 
 from sophos.management.commands.sophos_simulator import describe
+from sophos.simulator.api.endpoints import ENDPOINT_KIND
 from sophos.simulator.models import SimObject, SimTenant
 from sophos.simulator.seed import demo_credential
 from sophos.simulator.server import SimulatorServer
@@ -48,7 +49,7 @@ def test_server_answers_on_loopback(fleet, server):
     assert tenant["apiHost"] == server.hosts.regions[tenant["dataRegion"]]
     assert tenant["apiHost"].startswith("http://127.0.0.1:")
     assert endpoints.status_code == 200
-    stored = SimObject.objects.filter(kind="endpoint", scope_id=tenant["id"]).count()
+    stored = SimObject.objects.filter(kind=ENDPOINT_KIND, scope_id=tenant["id"]).count()
     assert len(endpoints.json()["items"]) == stored
 
 
@@ -98,4 +99,4 @@ def test_simulator_seed_command(db, capsys):
     credential = demo_credential()
     assert f"SOPHOS_CLIENT_ID={credential.client_id}" in output
     assert SimTenant.objects.filter(partner_id=credential.partner_id).count() == 2
-    assert SimObject.objects.filter(kind="endpoint").count() == 2 * 3 + 3
+    assert SimObject.objects.filter(kind=ENDPOINT_KIND).count() == 2 * 3 + 3
