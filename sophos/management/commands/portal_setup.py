@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from django.conf import settings
@@ -64,7 +65,8 @@ class Command(BaseCommand):
 
         self.stdout.write(
             self.style.SUCCESS(
-                f"Log in at http://127.0.0.1:8000/ as {DEMO_USERNAME!r} "
+                f"Log in at http://127.0.0.1:{os.environ.get('PORTAL_PORT', '8000')}/ "
+                f"as {DEMO_USERNAME!r} "
                 f"with password {password!r}"
             )
         )
