@@ -212,9 +212,10 @@ STORAGES = {
 # Any number of clusters may share one queue. The ORM broker hands a task to
 # one cluster by moving its lock time forward `retry` seconds, and the Redis
 # broker pops it with BLPOP. max_attempts=1 acknowledges a task after its
-# first run, even a failed one, so the ORM broker never runs it again; tasks
-# retry transient Sophos errors themselves. `retry` exceeds `timeout`, so a
-# task still running is never handed to a second cluster.
+# first run, even a failed one, so the ORM broker never runs it again. The
+# Sophos client retries transient errors (SOPHOS_MAX_RETRIES) inside that run.
+# `retry` exceeds `timeout`, so a task still running is never handed to a
+# second cluster.
 # NOTE: a task whose cluster dies mid-run runs again after `retry` seconds on
 # the ORM broker and is lost on the Redis broker, which never redelivers.
 Q_CLUSTER = {
