@@ -154,6 +154,7 @@ def tenant_sync(*, client: SophosClient, tenant: Tenant) -> Tenant:
         started,
     )
 
+    _name_alert_agents(tenant)
     for state in HEALTH_STATES:
         setattr(tenant, f"endpoints_{state}", endpoint_counts.get(state, 0))
     tenant.endpoints_total = sum(endpoint_counts.get(s, 0) for s in HEALTH_STATES)
@@ -203,6 +204,33 @@ def _mirror(
         )
     model.objects.filter(tenant=tenant, synced_at__lt=started).delete()
     return counts
+
+
+def _name_alert_agents(tenant: Tenant) -> None:
+    """Copy each alert's endpoint hostname from the mirror.
+
+    Alerts name their endpoint only by id (``managedAgent.id``).
+    """
+    agent_ids = set(
+        tenant.alerts.exclude(managed_agent_id="").values_list(
+            "managed_agent_id", flat=True
+        )
+    )
+    valid_ids = []
+    for agent_id in agent_ids:
+        try:
+            valid_ids.append(uuid.UUID(agent_id))
+        except ValueError:
+            continue
+    hostnames = dict(
+        Endpoint.objects.filter(tenant=tenant, pk__in=valid_ids).values_list(
+            "id", "hostname"
+        )
+    )
+    for endpoint_id, hostname in hostnames.items():
+        tenant.alerts.filter(managed_agent_id=str(endpoint_id)).update(
+            managed_agent_name=hostname
+        )
 
 
 def _parse_time(value: Any) -> dt.datetime | None:

@@ -111,6 +111,14 @@ def test_sync_mirrors_every_tenant_with_exact_counts(demo_connection):
     assert tenant.last_synced_at is not None
 
 
+def test_sync_names_the_endpoint_of_each_alert(demo_connection):
+    run_sync()
+
+    alert = Alert.objects.exclude(managed_agent_id="").first()
+    endpoint = Endpoint.objects.get(pk=alert.managed_agent_id)
+    assert alert.managed_agent_name == endpoint.hostname
+
+
 def test_a_forbidden_tenant_does_not_stop_the_sync(demo_connection):
     run_sync()
     blocked, *others = list(Tenant.objects.order_by("name"))
