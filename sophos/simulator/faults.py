@@ -35,6 +35,7 @@ SETTING_NAMES = frozenset(
         "calls_per_minute",
         "calls_per_day",
         "alert_resolve_delay_seconds",
+        "isolation_delay_seconds",
     }
 )
 

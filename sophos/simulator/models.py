@@ -155,6 +155,8 @@ class SimSettings(models.Model):
     calls_per_day = models.PositiveIntegerField(default=0)
     # Seconds between an alert action and the alert leaving the open list.
     alert_resolve_delay_seconds = models.FloatField(default=0.0)
+    # Seconds after an isolation change during which another change gets 409.
+    isolation_delay_seconds = models.FloatField(default=0.0)
 
     def __str__(self) -> str:
         return "Simulator settings"

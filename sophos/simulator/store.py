@@ -116,6 +116,18 @@ def where_text_contains(rows: QuerySet[RowT], path: str, text: str) -> QuerySet[
     return annotated.filter(**{f"{alias}__icontains": text})
 
 
+def where_any_text_contains(
+    rows: QuerySet[RowT], paths: list[str], text: str
+) -> QuerySet[RowT]:
+    """Keep rows where any of the JSON strings at ``paths`` contains ``text``."""
+    aliases = {_alias(path): _text(path) for path in paths}
+    match = Q()
+    for alias in aliases:
+        match |= Q(**{f"{alias}__icontains": text})
+    annotated: QuerySet[RowT] = rows.alias(**aliases)
+    return annotated.filter(match)
+
+
 def where_text_range(
     rows: QuerySet[RowT],
     path: str,

@@ -4,8 +4,29 @@ The specific handlers register first. ``resources`` then serves every other
 catalog operation with a generic stateful handler.
 """
 
-from sophos.simulator.api import alerts, endpoints, identity, partner, resources
+from sophos.simulator.api import (
+    alerts,
+    directory,
+    endpoint_controls,
+    endpoints,
+    groups,
+    identity,
+    partner,
+    policies,
+    reference,
+    resources,
+)
 from sophos.simulator.routing import router
 
-MODULES = (identity, partner, endpoints, alerts)
+MODULES = (
+    identity,
+    partner,
+    endpoints,
+    endpoint_controls,
+    alerts,
+    groups,
+    directory,
+    policies,
+    reference,
+)
 GENERIC_PLANS = resources.register_generic(router)

@@ -16,6 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from django.db.models import QuerySet
+
 from sophos import catalog
 from sophos.simulator import clock, store
 from sophos.simulator.http import ApiError, SimResponse, json_response
@@ -28,10 +30,23 @@ from sophos.simulator.paging import (
 )
 from sophos.simulator.routing import Call, Handler, Router
 
-# Parameters that page, shape or sort a list rather than filter it.
-META_PARAMS = frozenset(
-    {"page", "pageSize", "pageTotal", "pageFromKey", "fields", "sort", "view", "ids"}
-)
+# Query parameters that keep the items whose field (a ``store`` path) equals
+# one of the given values. NOTE: other filters, such as those naming a related
+# object (a user's groups, a role's admins), are ignored by generic lists.
+FIELD_FILTERS = {
+    "type": "type",
+    "mode": "mode",
+    "domain": "domain",
+    "platform": "platform",
+    "principalType": "principalType",
+    "groupType": "type",
+    "policyType": "type",
+    "sourceType": "source__type",
+}
+# Filters whose meaning differs by operation.
+OPERATION_FIELD_FILTERS = {("firewalls_list", "groupId"): "group__id"}
+# Text fields that ``search`` looks in when ``searchFields`` is not given.
+SEARCH_FIELDS = ("name", "value", "url", "hostname", "comment", "description")
 # NOTE/sophos-api: most page-number lists document no largest pageSize; 100
 # is assumed where the catalog gives none.
 DEFAULT_MAX_PAGE_SIZE = 100
@@ -222,16 +237,25 @@ def _require_body(plan: Plan, call: Call) -> dict[str, Any]:
     return json_body(call, required=plan.operation.body_required)
 
 
-def _filters(plan: Plan, call: Call, rows: Any) -> Any:
-    for name in plan.operation.query_params:
-        if name in META_PARAMS:
-            continue
+def apply_filters(
+    operation: catalog.Operation, call: Call, rows: QuerySet[SimObject]
+) -> QuerySet[SimObject]:
+    """Apply the operation's field filters, ``ids`` and ``search``."""
+    for name in operation.query_params:
+        field = OPERATION_FIELD_FILTERS.get((operation.name, name))
+        field = field or FIELD_FILTERS.get(name)
         values = call.request.query_list(name)
-        if values:
-            rows = store.where_text_in(rows, name, values)
-    ids = call.request.query_list("ids")
-    if ids:
-        rows = rows.filter(object_id__in=ids)
+        if field and values:
+            rows = store.where_text_in(rows, field, values)
+    if "ids" in operation.query_params:
+        ids = call.request.query_list("ids")
+        if ids:
+            rows = rows.filter(object_id__in=ids)
+    text = call.request.query_last("search")
+    if text and "search" in operation.query_params:
+        fields = call.request.query_list("searchFields") or list(SEARCH_FIELDS)
+        paths = [name.replace(".", "__") for name in fields]
+        rows = store.where_any_text_contains(rows, paths, text)
     return rows
 
 
@@ -250,7 +274,7 @@ def _render(call: Call) -> Callable[[SimObject], dict[str, Any]]:
 def _list(plan: Plan, call: Call) -> SimResponse:
     max_size = plan.operation.max_page_size or DEFAULT_MAX_PAGE_SIZE
     rows = store.listed(plan.kind, _scope_id(call), _parent_id(plan.kind, call.params))
-    rows = _filters(plan, call, rows)
+    rows = apply_filters(plan.operation, call, rows)
     if plan.operation.paging == "key":
         body = key_page(rows, parse_key_paging(call.request, max_size), _render(call))
     else:
@@ -261,7 +285,7 @@ def _list(plan: Plan, call: Call) -> SimResponse:
 
 def _items(plan: Plan, call: Call) -> SimResponse:
     rows = store.listed(plan.kind, _scope_id(call), _parent_id(plan.kind, call.params))
-    rows = _filters(plan, call, rows).order_by("seq")
+    rows = apply_filters(plan.operation, call, rows).order_by("seq")
     render = _render(call)
     return json_response(200, {"items": [render(row) for row in rows]})
 

@@ -77,3 +77,14 @@ def api_host(tenant: SimTenant | dict[str, Any]) -> str:
         return f"https://api-{tenant.data_region}.central.sophos.com"
     host: str = tenant["apiHost"]
     return host
+
+
+def tenant_request(api, tenant, method, path, body=None, **params):
+    """Send a tenant API request to the tenant's regional simulator host."""
+    return api.client.request(
+        method,
+        api_host(tenant) + path,
+        headers=api.tenant_headers(tenant),
+        json=body,
+        params=params,
+    )
