@@ -20,7 +20,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest
 
 from portal.accounts.models import Role, TenantAssignment, UserRole
-from sophos.models import Tenant
+from sophos.models import Job, Tenant
 
 AnyUser = AbstractBaseUser | AnonymousUser
 
@@ -37,6 +37,7 @@ class Capability(StrEnum):
     VIEW_AUDIT = "view_audit"
     PARTNER_ADMIN = "partner_admin"
     API_CONSOLE = "api_console"
+    MANAGE_CUSTOMER_NAMES = "manage_customer_names"
 
 
 CAPABILITIES: dict[str, set[Capability]] = {
@@ -72,6 +73,31 @@ def has_capability(user: AnyUser, capability: Capability) -> bool:
     return any(capability in CAPABILITIES[role] for role in user_roles(user))
 
 
+def sees_every_tenant(user: AnyUser) -> bool:
+    return bool(user_roles(user) & ALL_TENANT_ROLES)
+
+
+def roles_grantable(user: AnyUser) -> set[str]:
+    """Return the roles the user may grant: owners any role, administrators
+    every role but owner."""
+    roles = user_roles(user)
+    if Role.OWNER in roles:
+        return set(Role.values)
+    if has_capability(user, Capability.MANAGE_USERS):
+        return set(Role.values) - {Role.OWNER}
+    return set()
+
+
+def user_manageable(actor: AnyUser, target: AbstractBaseUser) -> bool:
+    """Return whether ``actor`` may change ``target``'s account, roles and
+    assignments. Only an owner may change an owner."""
+    if not has_capability(actor, Capability.MANAGE_USERS):
+        return False
+    if Role.OWNER in user_roles(target):
+        return Role.OWNER in user_roles(actor)
+    return True
+
+
 def _assigned(user: AnyUser) -> Q:
     user_pk: int = user.pk  # type: ignore[assignment]
     assignments = TenantAssignment.objects.filter(user__pk=user_pk)
@@ -102,6 +128,20 @@ def tenants_actionable(user: AnyUser) -> QuerySet[Tenant]:
 
 def can_act_on(user: AnyUser, tenant: Tenant) -> bool:
     return tenants_actionable(user).filter(pk=tenant.pk).exists()
+
+
+def jobs_visible(user: AnyUser) -> QuerySet[Job]:
+    """Every job the user may read.
+
+    Owners and administrators read every job; anyone else reads the jobs they
+    requested.
+    """
+    if sees_every_tenant(user):
+        return Job.objects.all()
+    if not user.is_authenticated or not getattr(user, "is_active", False):
+        return Job.objects.none()
+    user_pk = user.pk
+    return Job.objects.filter(requested_by__pk=user_pk)
 
 
 def tenant_for(

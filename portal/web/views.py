@@ -14,6 +14,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -22,6 +23,8 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import trigger_client_event
 from django_htmx.middleware import HtmxDetails
 
+from portal import access
+from portal.access import Capability
 from portal.web import forms
 from sophos.errors import NotFound, SophosError
 from sophos.models import Alert, Job, Tenant
@@ -56,15 +59,6 @@ def _render(
     return response
 
 
-def _tenant_or_404(tenant_id: uuid.UUID) -> Tenant:
-    # TODO: Scope the tenant to the user's roles and assignments once they
-    # exist; today every logged-in user sees every tenant.
-    try:
-        return fleet.tenant_get(tenant_id=tenant_id)
-    except Tenant.DoesNotExist:
-        raise Http404("No tenant with this id is in the mirror.") from None
-
-
 @require_GET
 @login_required
 def fleet_overview(request: HtmxHttpRequest) -> HttpResponse:
@@ -72,7 +66,10 @@ def fleet_overview(request: HtmxHttpRequest) -> HttpResponse:
     values = forms.filter_values(form, form.defaults)
 
     page = fleet.tenants_overview(
-        search=values["q"], sort=values["sort"], page=values["page"]
+        tenants=access.tenants_visible(request.user),
+        search=values["q"],
+        sort=values["sort"],
+        page=values["page"],
     )
 
     context = {
@@ -80,14 +77,18 @@ def fleet_overview(request: HtmxHttpRequest) -> HttpResponse:
         "page": page,
         "sort": values["sort"],
         "section": "fleet",
+        "can_act": access.has_capability(request.user, Capability.ACT_ON_TENANTS),
+        "has_role": bool(access.user_roles(request.user)),
     }
     if not _wants_partial(request):
-        context["active_job"] = fleet.sync_job_active()
+        jobs = access.jobs_visible(request.user)
+        context["active_job"] = fleet.sync_job_active(jobs=jobs)
     return _render(request, "fleet/overview.html", "fleet-table", context)
 
 
 @require_POST
 @login_required
+@access.require(Capability.ACT_ON_TENANTS)
 def sync_start(request: HtmxHttpRequest) -> HttpResponse:
     from sophos.services import sync
 
@@ -103,14 +104,14 @@ def sync_start(request: HtmxHttpRequest) -> HttpResponse:
 @require_GET
 @login_required
 def tenant_detail(request: HtmxHttpRequest, tenant_id: uuid.UUID) -> HttpResponse:
-    tenant = _tenant_or_404(tenant_id)
+    tenant = access.tenant_for(request, tenant_id)
     return redirect("tenant_endpoints", tenant_id=tenant.pk)
 
 
 @require_GET
 @login_required
 def tenant_endpoints(request: HtmxHttpRequest, tenant_id: uuid.UUID) -> HttpResponse:
-    tenant = _tenant_or_404(tenant_id)
+    tenant = access.tenant_for(request, tenant_id)
     form = forms.EndpointFilterForm(request.GET)
     values = forms.filter_values(form, form.defaults)
 
@@ -135,7 +136,7 @@ def tenant_endpoints(request: HtmxHttpRequest, tenant_id: uuid.UUID) -> HttpResp
 @require_GET
 @login_required
 def tenant_alerts(request: HtmxHttpRequest, tenant_id: uuid.UUID) -> HttpResponse:
-    tenant = _tenant_or_404(tenant_id)
+    tenant = access.tenant_for(request, tenant_id)
     categories = fleet.alert_categories_list(tenant=tenant)
     form = forms.AlertFilterForm(request.GET, categories=categories)
     values = forms.filter_values(form, form.defaults)
@@ -153,6 +154,7 @@ def tenant_alerts(request: HtmxHttpRequest, tenant_id: uuid.UUID) -> HttpRespons
         "page": page,
         "tab": "alerts",
         "section": "fleet",
+        "can_act": access.can_act_on(request.user, tenant),
     }
     return _render(request, "tenants/alerts.html", "alerts-table", context)
 
@@ -164,7 +166,7 @@ def alert_action(
 ) -> HttpResponse:
     from sophos.services import alerts
 
-    tenant = _tenant_or_404(tenant_id)
+    tenant = access.tenant_for(request, tenant_id, write=True)
     try:
         alert = fleet.alert_get(tenant=tenant, alert_id=alert_id)
     except Alert.DoesNotExist:
@@ -176,7 +178,7 @@ def alert_action(
             + ", ".join(alert.allowed_actions)
         )
 
-    context: dict[str, Any] = {"tenant": tenant, "alert": alert}
+    context: dict[str, Any] = {"tenant": tenant, "alert": alert, "can_act": True}
     try:
         context["result"] = alerts.alert_action_perform(
             user=request.user,
@@ -214,6 +216,7 @@ def _previous_month(today: datetime.date) -> datetime.date:
 
 @require_GET
 @login_required
+@access.require(Capability.VIEW_BILLING)
 def billing_index(request: HtmxHttpRequest) -> HttpResponse:
     if "month" in request.GET:
         form = forms.BillingMonthForm(request.GET)
@@ -228,6 +231,7 @@ def billing_index(request: HtmxHttpRequest) -> HttpResponse:
 
 @require_GET
 @login_required
+@access.require(Capability.VIEW_BILLING)
 def billing_month(request: HtmxHttpRequest, year: int, month: int) -> HttpResponse:
     from sophos.services import billing
 
@@ -258,7 +262,7 @@ def jobs_list(request: HtmxHttpRequest) -> HttpResponse:
     page_form = forms.PageForm(request.GET)
     values = forms.filter_values(page_form, page_form.defaults)
 
-    page = fleet.jobs_list(page=values["page"])
+    page = fleet.jobs_list(jobs=access.jobs_visible(request.user), page=values["page"])
 
     context = {
         "page": page,
@@ -268,11 +272,17 @@ def jobs_list(request: HtmxHttpRequest) -> HttpResponse:
     return _render(request, "jobs/list.html", "jobs-table", context)
 
 
+def _item_scope(request: HttpRequest) -> QuerySet[Tenant] | None:
+    if access.sees_every_tenant(request.user):
+        return None
+    return access.tenants_visible(request.user)
+
+
 @require_GET
 @login_required
 def job_detail(request: HtmxHttpRequest, job_id: int) -> HttpResponse:
     try:
-        job = fleet.job_get(job_id=job_id)
+        job = fleet.job_get(jobs=access.jobs_visible(request.user), job_id=job_id)
     except Job.DoesNotExist:
         raise Http404("No job with this id.") from None
 
@@ -283,7 +293,7 @@ def job_detail(request: HtmxHttpRequest, job_id: int) -> HttpResponse:
     else:
         context = {
             "job": job,
-            "items": fleet.job_items_list(job=job),
+            "items": fleet.job_items_list(job=job, tenants=_item_scope(request)),
             "section": "jobs",
         }
         response = _render(request, "jobs/detail.html", "job-detail", context)

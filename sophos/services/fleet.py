@@ -51,10 +51,15 @@ def tenant_sort_keys() -> list[str]:
 
 
 def tenants_overview(
-    *, search: str = "", sort: str = TENANT_DEFAULT_SORT, page: int | str = 1
+    *,
+    tenants: QuerySet[Tenant],
+    search: str = "",
+    sort: str = TENANT_DEFAULT_SORT,
+    page: int | str = 1,
 ) -> Page[Tenant]:
-    """Return one page of tenants with their health and alert counters.
+    """Return one page of ``tenants`` with their health and alert counters.
 
+    ``tenants`` is the caller's scope, such as ``portal.access.tenants_visible``.
     The counters are columns of ``Tenant`` kept by the sync, so the page runs
     the same two queries for three tenants or three thousand. ``sort`` is a
     key of ``TENANT_SORT_FIELDS``, prefixed with ``-`` for descending order.
@@ -65,7 +70,6 @@ def tenants_overview(
     if key not in TENANT_SORT_FIELDS:
         raise ValueError(f"Unknown tenant sort key {sort!r}.")
 
-    tenants = Tenant.objects.all()
     if search:
         tenants = tenants.filter(
             Q(name__icontains=search)
@@ -170,28 +174,40 @@ def alert_get(*, tenant: Tenant, alert_id: uuid.UUID) -> Alert:
     return Alert.objects.get(tenant=tenant, pk=alert_id)
 
 
-def jobs_list(*, page: int | str = 1) -> Page[Job]:
-    """Return one page of jobs, newest first, with who requested each."""
-    jobs = Job.objects.select_related("requested_by").order_by("-created_at", "-id")
+def jobs_list(*, jobs: QuerySet[Job], page: int | str = 1) -> Page[Job]:
+    """Return one page of ``jobs``, newest first, with who requested each."""
+    jobs = jobs.select_related("requested_by").order_by("-created_at", "-id")
     return Paginator(jobs, PAGE_SIZE).get_page(page)
 
 
-def job_get(*, job_id: int) -> Job:
-    """Return a job. Raises ``Job.DoesNotExist`` for an unknown id."""
-    return Job.objects.select_related("requested_by").get(pk=job_id)
+def job_get(*, jobs: QuerySet[Job], job_id: int) -> Job:
+    """Return one of ``jobs``.
+
+    Raises ``Job.DoesNotExist`` for an id that is not among ``jobs``.
+    """
+    return jobs.select_related("requested_by").get(pk=job_id)
 
 
-def job_items_list(*, job: Job) -> QuerySet[JobItem]:
-    """Return the job's items in the order they were created."""
-    return job.items.order_by("id")
+def job_items_list(
+    *, job: Job, tenants: QuerySet[Tenant] | None = None
+) -> QuerySet[JobItem]:
+    """Return the job's items in the order they were created.
 
-
-def sync_job_active() -> Job | None:
-    """Return the newest queued or running sync job, if any."""
-    return (
-        Job.objects.filter(
-            kind="sync", status__in=[Job.Status.QUEUED, Job.Status.RUNNING]
+    With ``tenants``, an item about a tenant outside it is left out; items
+    about no tenant stay.
+    """
+    items = job.items.order_by("id")
+    if tenants is not None:
+        items = items.filter(
+            Q(tenant_id__isnull=True) | Q(tenant_id__in=tenants.values("pk"))
         )
+    return items
+
+
+def sync_job_active(*, jobs: QuerySet[Job]) -> Job | None:
+    """Return the newest queued or running sync job among ``jobs``, if any."""
+    return (
+        jobs.filter(kind="sync", status__in=[Job.Status.QUEUED, Job.Status.RUNNING])
         .order_by("-created_at", "-id")
         .first()
     )

@@ -6,15 +6,9 @@ from django.urls import reverse
 
 from sophos.errors import BadRequest
 from sophos.services.alerts import AlertActionResult
-from tests.portal.factories import make_alert, make_tenant, make_user
+from tests.portal.factories import make_alert, make_tenant
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def tech_client(client):
-    client.force_login(make_user())
-    return client
 
 
 @pytest.fixture
@@ -63,8 +57,8 @@ def test_alert_action_requires_login(client, alert, perform):
     perform.assert_not_called()
 
 
-def test_alerts_list_action_buttons(tech_client, alert):
-    response = tech_client.get(_list_url(alert.tenant))
+def test_alerts_list_action_buttons(owner_client, alert):
+    response = owner_client.get(_list_url(alert.tenant))
 
     html = response.content.decode()
     assert response.status_code == 200
@@ -76,8 +70,8 @@ def test_alerts_list_action_buttons(tech_client, alert):
     assert f'hx-post="{_action_url(alert)}"' in html
 
 
-def test_alerts_htmx_returns_table_only(tech_client, alert):
-    response = tech_client.get(_list_url(alert.tenant), headers={"HX-Request": "true"})
+def test_alerts_htmx_returns_table_only(owner_client, alert):
+    response = owner_client.get(_list_url(alert.tenant), headers={"HX-Request": "true"})
 
     html = response.content.decode()
     assert "<html" not in html
@@ -95,27 +89,27 @@ def test_alerts_htmx_returns_table_only(tech_client, alert):
         ({}, {"high-malware", "medium-malware", "low-pua"}),
     ],
 )
-def test_alerts_filters(tech_client, tenant, query, expected):
+def test_alerts_filters(owner_client, tenant, query, expected):
     make_alert(tenant, severity="high", category="malware", type="high-malware")
     make_alert(tenant, severity="medium", category="malware", type="medium-malware")
     make_alert(tenant, severity="low", category="pua", type="low-pua")
 
-    response = tech_client.get(_list_url(tenant), query)
+    response = owner_client.get(_list_url(tenant), query)
 
     assert {alert.type for alert in response.context["page"]} == expected
 
 
-def test_alerts_category_choices(tech_client, tenant):
+def test_alerts_category_choices(owner_client, tenant):
     make_alert(tenant, category="pua")
     make_alert(tenant, category="malware")
 
-    response = tech_client.get(_list_url(tenant))
+    response = owner_client.get(_list_url(tenant))
 
     choices = list(response.context["form"].fields["category"].choices)
     assert choices == [("", "Any category"), ("malware", "malware"), ("pua", "pua")]
 
 
-def test_alert_action_success_row(tech_client, alert, perform):
+def test_alert_action_success_row(owner_client, alert, perform):
     perform.return_value = AlertActionResult(
         action="acknowledge",
         status="completed",
@@ -124,7 +118,7 @@ def test_alert_action_success_row(tech_client, alert, perform):
         resolved=True,
     )
 
-    response = tech_client.post(
+    response = owner_client.post(
         _action_url(alert), {"action": "acknowledge"}, headers={"HX-Request": "true"}
     )
 
@@ -143,7 +137,7 @@ def test_alert_action_success_row(tech_client, alert, perform):
     assert "<button" not in html
 
 
-def test_alert_action_sophos_error_row(tech_client, alert, perform):
+def test_alert_action_sophos_error_row(owner_client, alert, perform):
     perform.side_effect = BadRequest(
         "Sophos Central rejected the request as invalid (400): Alert is busy",
         status=400,
@@ -151,7 +145,7 @@ def test_alert_action_sophos_error_row(tech_client, alert, perform):
         correlation_id="5f0c7a9e-corr",
     )
 
-    response = tech_client.post(
+    response = owner_client.post(
         _action_url(alert), {"action": "cleanVirus"}, headers={"HX-Request": "true"}
     )
 
@@ -163,8 +157,8 @@ def test_alert_action_sophos_error_row(tech_client, alert, perform):
     assert 'value="cleanVirus"' in html
 
 
-def test_alert_action_rejects_disallowed_action(tech_client, alert, perform):
-    response = tech_client.post(
+def test_alert_action_rejects_disallowed_action(owner_client, alert, perform):
+    response = owner_client.post(
         _action_url(alert), {"action": "clearThreat"}, headers={"HX-Request": "true"}
     )
 
@@ -172,38 +166,38 @@ def test_alert_action_rejects_disallowed_action(tech_client, alert, perform):
     perform.assert_not_called()
 
 
-def test_alert_action_rejects_missing_action(tech_client, alert, perform):
-    response = tech_client.post(_action_url(alert), {})
+def test_alert_action_rejects_missing_action(owner_client, alert, perform):
+    response = owner_client.post(_action_url(alert), {})
 
     assert response.status_code == 400
     perform.assert_not_called()
 
 
-def test_alert_action_unknown_alert_is_404(tech_client, tenant, perform):
+def test_alert_action_unknown_alert_is_404(owner_client, tenant, perform):
     url = reverse("alert_action", args=[tenant.pk, uuid.uuid4()])
 
-    response = tech_client.post(url, {"action": "acknowledge"})
+    response = owner_client.post(url, {"action": "acknowledge"})
 
     assert response.status_code == 404
     perform.assert_not_called()
 
 
-def test_alert_action_wrong_tenant_is_404(tech_client, alert, perform):
+def test_alert_action_wrong_tenant_is_404(owner_client, alert, perform):
     other = make_tenant(name="Fabrikam")
     url = reverse("alert_action", args=[other.pk, alert.pk])
 
-    response = tech_client.post(url, {"action": "acknowledge"})
+    response = owner_client.post(url, {"action": "acknowledge"})
 
     assert response.status_code == 404
     perform.assert_not_called()
 
 
-def test_alert_action_without_htmx_redirects(tech_client, alert, perform):
+def test_alert_action_without_htmx_redirects(owner_client, alert, perform):
     perform.side_effect = BadRequest(
         "Sophos Central rejected the request", status=400, correlation_id="corr-9"
     )
 
-    response = tech_client.post(
+    response = owner_client.post(
         _action_url(alert), {"action": "acknowledge"}, follow=True
     )
 
@@ -212,8 +206,8 @@ def test_alert_action_without_htmx_redirects(tech_client, alert, perform):
     assert "Sophos Central rejected the request (correlation id corr-9)" in html
 
 
-def test_alert_action_rejects_get(tech_client, alert, perform):
-    response = tech_client.get(_action_url(alert))
+def test_alert_action_rejects_get(owner_client, alert, perform):
+    response = owner_client.get(_action_url(alert))
 
     assert response.status_code == 405
     perform.assert_not_called()

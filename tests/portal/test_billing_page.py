@@ -6,17 +6,10 @@ from django.utils import timezone
 
 from sophos.errors import NotFound, Unavailable
 from sophos.services.billing import BillingReport, BillingRow
-from tests.portal.factories import make_user
 
 pytestmark = pytest.mark.django_db
 
 MONTH_URL = reverse("billing_month", args=[2025, 3])
-
-
-@pytest.fixture
-def tech_client(client):
-    client.force_login(make_user())
-    return client
 
 
 @pytest.fixture
@@ -64,33 +57,33 @@ def test_billing_requires_login(client, usage):
     usage.assert_not_called()
 
 
-def test_billing_index_redirects_to_previous_month(tech_client):
+def test_billing_index_redirects_to_previous_month(owner_client):
     today = timezone.localdate()
     previous = (today.replace(day=1) - timezone.timedelta(days=1)).replace(day=1)
 
-    response = tech_client.get(reverse("billing"))
+    response = owner_client.get(reverse("billing"))
 
     assert response.status_code == 302
     expected = reverse("billing_month", args=[previous.year, previous.month])
     assert response["Location"] == expected
 
 
-def test_billing_index_redirects_to_picked_month(tech_client):
-    response = tech_client.get(reverse("billing"), {"month": "2024-11"})
+def test_billing_index_redirects_to_picked_month(owner_client):
+    response = owner_client.get(reverse("billing"), {"month": "2024-11"})
 
     assert response["Location"] == reverse("billing_month", args=[2024, 11])
 
 
-def test_billing_index_rejects_malformed_month(tech_client):
-    response = tech_client.get(reverse("billing"), {"month": "2024-13"}, follow=True)
+def test_billing_index_rejects_malformed_month(owner_client):
+    response = owner_client.get(reverse("billing"), {"month": "2024-13"}, follow=True)
 
     assert "Enter a month as YYYY-MM" in response.content.decode()
 
 
-def test_billing_month_rows_and_totals(tech_client, usage):
+def test_billing_month_rows_and_totals(owner_client, usage):
     usage.return_value = _report()
 
-    response = tech_client.get(MONTH_URL)
+    response = owner_client.get(MONTH_URL)
 
     usage.assert_called_once_with(year=2025, month=3)
     html = response.content.decode()
@@ -106,10 +99,10 @@ def test_billing_month_rows_and_totals(tech_client, usage):
     assert reverse("billing_month", args=[2025, 4]) in html
 
 
-def test_billing_month_htmx_returns_report_only(tech_client, usage):
+def test_billing_month_htmx_returns_report_only(owner_client, usage):
     usage.return_value = _report()
 
-    response = tech_client.get(MONTH_URL, headers={"HX-Request": "true"})
+    response = owner_client.get(MONTH_URL, headers={"HX-Request": "true"})
 
     html = response.content.decode()
     assert "<html" not in html
@@ -117,10 +110,10 @@ def test_billing_month_htmx_returns_report_only(tech_client, usage):
     assert "Contoso" in html
 
 
-def test_billing_month_without_data(tech_client, usage):
+def test_billing_month_without_data(owner_client, usage):
     usage.side_effect = NotFound("No usage", status=404)
 
-    response = tech_client.get(MONTH_URL)
+    response = owner_client.get(MONTH_URL)
 
     assert response.status_code == 200
     assert "Sophos Central has no billing usage for March 2025." in (
@@ -128,29 +121,29 @@ def test_billing_month_without_data(tech_client, usage):
     )
 
 
-def test_billing_month_shows_sophos_error(tech_client, usage):
+def test_billing_month_shows_sophos_error(owner_client, usage):
     usage.side_effect = Unavailable(
         "Sophos Central is unavailable (503)", status=503, correlation_id="corr-7"
     )
 
-    html = tech_client.get(MONTH_URL).content.decode()
+    html = owner_client.get(MONTH_URL).content.decode()
 
     assert "could not be fetched: Sophos Central is unavailable (503)" in html
     assert "<code>corr-7</code>" in html
 
 
-def test_billing_picker_crosses_years(tech_client, usage):
+def test_billing_picker_crosses_years(owner_client, usage):
     usage.return_value = _report()
 
-    html = tech_client.get(reverse("billing_month", args=[2025, 1])).content.decode()
+    html = owner_client.get(reverse("billing_month", args=[2025, 1])).content.decode()
 
     assert reverse("billing_month", args=[2024, 12]) in html
     assert reverse("billing_month", args=[2025, 2]) in html
 
 
 @pytest.mark.parametrize(("year", "month"), [(2025, 0), (2025, 13), (1999, 5)])
-def test_billing_invalid_month_is_404(tech_client, usage, year, month):
-    response = tech_client.get(reverse("billing_month", args=[year, month]))
+def test_billing_invalid_month_is_404(owner_client, usage, year, month):
+    response = owner_client.get(reverse("billing_month", args=[year, month]))
 
     assert response.status_code == 404
     usage.assert_not_called()

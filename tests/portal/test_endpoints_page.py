@@ -4,15 +4,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from tests.portal.factories import make_endpoint, make_tenant, make_user
+from tests.portal.factories import make_endpoint, make_tenant
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def tech_client(client):
-    client.force_login(make_user())
-    return client
 
 
 @pytest.fixture
@@ -51,8 +45,8 @@ def test_endpoints_requires_login(client, tenant):
     assert response["Location"].startswith("/login/")
 
 
-def test_endpoints_header_and_tabs(tech_client, tenant):
-    response = tech_client.get(_url(tenant))
+def test_endpoints_header_and_tabs(owner_client, tenant):
+    response = owner_client.get(_url(tenant))
 
     html = response.content.decode()
     assert response.status_code == 200
@@ -63,8 +57,8 @@ def test_endpoints_header_and_tabs(tech_client, tenant):
     assert _hostnames(response) == ["srv-files", "ws-alice", "ws-bob"]
 
 
-def test_endpoints_htmx_returns_table_only(tech_client, tenant):
-    response = tech_client.get(_url(tenant), headers={"HX-Request": "true"})
+def test_endpoints_htmx_returns_table_only(owner_client, tenant):
+    response = owner_client.get(_url(tenant), headers={"HX-Request": "true"})
 
     html = response.content.decode()
     assert "<html" not in html
@@ -85,40 +79,40 @@ def test_endpoints_htmx_returns_table_only(tech_client, tenant):
         ({"health": "nonsense"}, ["srv-files", "ws-alice", "ws-bob"]),
     ],
 )
-def test_endpoints_search_and_filters(tech_client, tenant, query, expected):
-    response = tech_client.get(_url(tenant), query)
+def test_endpoints_search_and_filters(owner_client, tenant, query, expected):
+    response = owner_client.get(_url(tenant), query)
 
     assert _hostnames(response) == expected
 
 
-def test_endpoints_hide_other_tenants(tech_client, tenant):
+def test_endpoints_hide_other_tenants(owner_client, tenant):
     other = make_tenant(name="Fabrikam")
     make_endpoint(other, hostname="ws-fabrikam")
 
-    response = tech_client.get(_url(tenant))
+    response = owner_client.get(_url(tenant))
 
     assert "ws-fabrikam" not in _hostnames(response)
 
 
-def test_endpoints_paginates_50_per_page(tech_client):
+def test_endpoints_paginates_50_per_page(owner_client):
     tenant = make_tenant()
     for number in range(55):
         make_endpoint(tenant, hostname=f"host-{number:03d}")
 
-    response = tech_client.get(_url(tenant), {"page": 2})
+    response = owner_client.get(_url(tenant), {"page": 2})
 
     assert _hostnames(response) == [f"host-{number:03d}" for number in range(50, 55)]
 
 
-def test_endpoints_empty_state(tech_client):
+def test_endpoints_empty_state(owner_client):
     tenant = make_tenant()
 
-    html = tech_client.get(_url(tenant)).content.decode()
+    html = owner_client.get(_url(tenant)).content.decode()
 
     assert "No endpoints synced for this tenant." in html
 
 
-def test_endpoints_unknown_tenant_is_404(tech_client):
-    response = tech_client.get(reverse("tenant_endpoints", args=[uuid.uuid4()]))
+def test_endpoints_unknown_tenant_is_404(owner_client):
+    response = owner_client.get(reverse("tenant_endpoints", args=[uuid.uuid4()]))
 
     assert response.status_code == 404

@@ -13,12 +13,6 @@ pytestmark = pytest.mark.django_db
 FLEET_URL = reverse("fleet")
 
 
-@pytest.fixture
-def tech_client(client):
-    client.force_login(make_user())
-    return client
-
-
 def _make_tenants(count):
     connection = make_connection()
     return [
@@ -34,7 +28,7 @@ def test_fleet_requires_login(client):
     assert response["Location"].startswith("/login/")
 
 
-def test_fleet_shows_tenant_counters(tech_client):
+def test_fleet_shows_tenant_counters(owner_client):
     tenant = make_tenant(
         name="Contoso",
         endpoints_total=12,
@@ -50,7 +44,7 @@ def test_fleet_shows_tenant_counters(tech_client):
         last_synced_at=timezone.now(),
     )
 
-    response = tech_client.get(FLEET_URL)
+    response = owner_client.get(FLEET_URL)
 
     assert response.status_code == 200
     assert b"<html" in response.content
@@ -64,10 +58,10 @@ def test_fleet_shows_tenant_counters(tech_client):
     assert "Synced" in html
 
 
-def test_fleet_htmx_returns_table_only(tech_client):
+def test_fleet_htmx_returns_table_only(owner_client):
     make_tenant(name="Contoso")
 
-    response = tech_client.get(FLEET_URL, headers={"HX-Request": "true"})
+    response = owner_client.get(FLEET_URL, headers={"HX-Request": "true"})
 
     assert response.status_code == 200
     html = response.content.decode()
@@ -77,8 +71,8 @@ def test_fleet_htmx_returns_table_only(tech_client):
     assert "HX-Request" in response["Vary"]
 
 
-def test_fleet_history_restore_returns_full_page(tech_client):
-    response = tech_client.get(
+def test_fleet_history_restore_returns_full_page(owner_client):
+    response = owner_client.get(
         FLEET_URL,
         headers={"HX-Request": "true", "HX-History-Restore-Request": "true"},
     )
@@ -86,7 +80,7 @@ def test_fleet_history_restore_returns_full_page(tech_client):
     assert b"<html" in response.content
 
 
-def test_fleet_shows_failed_and_forbidden_syncs(tech_client):
+def test_fleet_shows_failed_and_forbidden_syncs(owner_client):
     make_tenant(
         name="Locked out",
         sync_status=Tenant.SyncStatus.FORBIDDEN,
@@ -94,18 +88,18 @@ def test_fleet_shows_failed_and_forbidden_syncs(tech_client):
     )
     make_tenant(name="Broken", sync_status=Tenant.SyncStatus.FAILED)
 
-    html = tech_client.get(FLEET_URL).content.decode()
+    html = owner_client.get(FLEET_URL).content.decode()
 
     assert "Access denied" in html
     assert "Sophos Central denied access (403)" in html
     assert "Sync failed" in html
 
 
-def test_fleet_searches_by_name(tech_client):
+def test_fleet_searches_by_name(owner_client):
     make_tenant(name="Contoso")
     make_tenant(name="Fabrikam")
 
-    response = tech_client.get(FLEET_URL, {"q": "fabri"})
+    response = owner_client.get(FLEET_URL, {"q": "fabri"})
 
     names = [tenant.name for tenant in response.context["page"]]
     assert names == ["Fabrikam"]
@@ -121,7 +115,7 @@ def test_fleet_searches_by_name(tech_client):
         ("synced", ["Alpha", "Charlie", "Bravo"]),
     ],
 )
-def test_fleet_sorts_by_column(tech_client, sort, expected):
+def test_fleet_sorts_by_column(owner_client, sort, expected):
     now = timezone.now()
     connection = make_connection()
     make_tenant(connection, name="Alpha", endpoints_bad=0, alerts_low=5)
@@ -141,24 +135,24 @@ def test_fleet_sorts_by_column(tech_client, sort, expected):
         last_synced_at=now - timezone.timedelta(hours=1),
     )
 
-    response = tech_client.get(FLEET_URL, {"sort": sort})
+    response = owner_client.get(FLEET_URL, {"sort": sort})
 
     assert [tenant.name for tenant in response.context["page"]] == expected
 
 
-def test_fleet_ignores_unknown_sort_key(tech_client):
+def test_fleet_ignores_unknown_sort_key(owner_client):
     make_tenant(name="Contoso")
 
-    response = tech_client.get(FLEET_URL, {"sort": "connection__secret_encrypted"})
+    response = owner_client.get(FLEET_URL, {"sort": "connection__secret_encrypted"})
 
     assert response.status_code == 200
     assert response.context["sort"] == "name"
 
 
-def test_fleet_sort_link_reverses(tech_client):
+def test_fleet_sort_link_reverses(owner_client):
     make_tenant(name="Contoso")
 
-    html = tech_client.get(FLEET_URL, {"sort": "name", "q": "con"}).content.decode()
+    html = owner_client.get(FLEET_URL, {"sort": "name", "q": "con"}).content.decode()
 
     assert 'aria-sort="ascending"' in html
     assert (
@@ -166,11 +160,11 @@ def test_fleet_sort_link_reverses(tech_client):
     )
 
 
-def test_fleet_paginates_50_per_page(tech_client):
+def test_fleet_paginates_50_per_page(owner_client):
     _make_tenants(51)
 
-    first = tech_client.get(FLEET_URL)
-    second = tech_client.get(FLEET_URL, {"page": 2})
+    first = owner_client.get(FLEET_URL)
+    second = owner_client.get(FLEET_URL, {"page": 2})
 
     assert len(first.context["page"].object_list) == 50
     assert len(second.context["page"].object_list) == 1
@@ -178,27 +172,28 @@ def test_fleet_paginates_50_per_page(tech_client):
 
 
 @pytest.mark.parametrize("count", [3, 30])
-def test_fleet_query_count_is_constant(tech_client, django_assert_num_queries, count):
+def test_fleet_query_count_is_constant(owner_client, django_assert_num_queries, count):
     _make_tenants(count)
 
-    # Session, user, tenant count, tenant page and active sync job, then the
-    # session save from SESSION_SAVE_EVERY_REQUEST with its savepoint pair.
-    with django_assert_num_queries(8):
-        response = tech_client.get(FLEET_URL)
+    # Session, user, the user's roles, tenant count, tenant page and active
+    # sync job, then the session save from SESSION_SAVE_EVERY_REQUEST with its
+    # savepoint pair.
+    with django_assert_num_queries(9):
+        response = owner_client.get(FLEET_URL)
 
     assert len(response.context["page"].object_list) == count
 
 
-def test_fleet_shows_running_sync_job(tech_client):
+def test_fleet_shows_running_sync_job(owner_client):
     job = make_job(items=2, status=Job.Status.RUNNING)
 
-    html = tech_client.get(FLEET_URL).content.decode()
+    html = owner_client.get(FLEET_URL).content.decode()
 
     assert f'hx-get="{reverse("job_detail", args=[job.pk])}"' in html
     assert 'hx-trigger="every 1s"' in html
 
 
-def test_fleet_matches_synced_mirror(synced_fleet, tech_client):
+def test_fleet_matches_synced_mirror(synced_fleet, owner_client):
     expected = {
         row["tenant"]: row
         for row in Endpoint.objects.values("tenant").annotate(
@@ -209,7 +204,7 @@ def test_fleet_matches_synced_mirror(synced_fleet, tech_client):
         )
     }
 
-    response = tech_client.get(FLEET_URL)
+    response = owner_client.get(FLEET_URL)
 
     rows = list(response.context["page"])
     assert rows
@@ -222,8 +217,8 @@ def test_fleet_matches_synced_mirror(synced_fleet, tech_client):
         assert str(tenant.endpoints_total) in response.content.decode()
 
 
-def test_sync_start_htmx_polls_progress(tech_client):
-    response = tech_client.post(reverse("sync_start"), headers={"HX-Request": "true"})
+def test_sync_start_htmx_polls_progress(owner_client):
+    response = owner_client.post(reverse("sync_start"), headers={"HX-Request": "true"})
 
     assert response.status_code == 200
     job = Job.objects.get(kind="sync")
@@ -233,16 +228,16 @@ def test_sync_start_htmx_polls_progress(tech_client):
     assert 'hx-trigger="every 1s"' in html
 
 
-def test_sync_start_redirects_to_job(tech_client):
-    response = tech_client.post(reverse("sync_start"))
+def test_sync_start_redirects_to_job(owner_client):
+    response = owner_client.post(reverse("sync_start"))
 
     job = Job.objects.get(kind="sync")
     assert response.status_code == 302
     assert response["Location"] == reverse("job_detail", args=[job.pk])
 
 
-def test_sync_start_rejects_get(tech_client):
-    response = tech_client.get(reverse("sync_start"))
+def test_sync_start_rejects_get(owner_client):
+    response = owner_client.get(reverse("sync_start"))
 
     assert response.status_code == 405
 
@@ -256,16 +251,16 @@ def test_sync_start_requires_csrf(client):
     assert response.status_code == 403
 
 
-def test_tenant_root_redirects_to_endpoints(tech_client):
+def test_tenant_root_redirects_to_endpoints(owner_client):
     tenant = make_tenant()
 
-    response = tech_client.get(reverse("tenant_detail", args=[tenant.pk]))
+    response = owner_client.get(reverse("tenant_detail", args=[tenant.pk]))
 
     assert response.status_code == 302
     assert response["Location"] == reverse("tenant_endpoints", args=[tenant.pk])
 
 
-def test_tenant_root_unknown_tenant_is_404(tech_client):
-    response = tech_client.get(reverse("tenant_detail", args=[uuid.uuid4()]))
+def test_tenant_root_unknown_tenant_is_404(owner_client):
+    response = owner_client.get(reverse("tenant_detail", args=[uuid.uuid4()]))
 
     assert response.status_code == 404

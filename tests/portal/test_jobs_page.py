@@ -5,15 +5,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from sophos.models import Job, JobItem
-from tests.portal.factories import make_job, make_user
+from tests.portal.factories import make_job
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def tech_client(client):
-    client.force_login(make_user())
-    return client
 
 
 @pytest.fixture
@@ -41,8 +35,8 @@ def test_jobs_pages_require_login(client, running_job, name):
     assert response["Location"].startswith("/login/")
 
 
-def test_jobs_list_full_page(tech_client, running_job):
-    response = tech_client.get(reverse("jobs"))
+def test_jobs_list_full_page(owner_client, running_job):
+    response = owner_client.get(reverse("jobs"))
 
     html = response.content.decode()
     assert "<html" in html
@@ -50,8 +44,8 @@ def test_jobs_list_full_page(tech_client, running_job):
     assert "1 / 3" in html
 
 
-def test_jobs_list_polls_while_running(tech_client, running_job):
-    response = tech_client.get(reverse("jobs"), headers={"HX-Request": "true"})
+def test_jobs_list_polls_while_running(owner_client, running_job):
+    response = owner_client.get(reverse("jobs"), headers={"HX-Request": "true"})
 
     html = response.content.decode()
     assert "<html" not in html
@@ -59,16 +53,16 @@ def test_jobs_list_polls_while_running(tech_client, running_job):
     assert 'hx-trigger="every 2s"' in html
 
 
-def test_jobs_list_stops_polling(tech_client):
+def test_jobs_list_stops_polling(owner_client):
     make_job(status=Job.Status.SUCCEEDED)
 
-    html = tech_client.get(reverse("jobs")).content.decode()
+    html = owner_client.get(reverse("jobs")).content.decode()
 
     assert "hx-trigger" not in html.split('id="jobs-table"')[1].split(">")[0]
 
 
-def test_job_detail_full_page_lists_items(tech_client, running_job):
-    response = tech_client.get(_detail_url(running_job))
+def test_job_detail_full_page_lists_items(owner_client, running_job):
+    response = owner_client.get(_detail_url(running_job))
 
     html = response.content.decode()
     assert response.status_code == 200
@@ -78,8 +72,10 @@ def test_job_detail_full_page_lists_items(tech_client, running_job):
     assert '<progress max="3" value="1"' in html
 
 
-def test_job_detail_htmx_polls_progress(tech_client, running_job):
-    response = tech_client.get(_detail_url(running_job), headers={"HX-Request": "true"})
+def test_job_detail_htmx_polls_progress(owner_client, running_job):
+    response = owner_client.get(
+        _detail_url(running_job), headers={"HX-Request": "true"}
+    )
 
     html = response.content.decode()
     assert "<html" not in html
@@ -89,13 +85,15 @@ def test_job_detail_htmx_polls_progress(tech_client, running_job):
     assert "HX-Trigger" not in response.headers
 
 
-def test_job_detail_htmx_signals_end(tech_client, running_job):
+def test_job_detail_htmx_signals_end(owner_client, running_job):
     running_job.status = Job.Status.PARTIAL
     running_job.done = 3
     running_job.finished_at = timezone.now()
     running_job.save()
 
-    response = tech_client.get(_detail_url(running_job), headers={"HX-Request": "true"})
+    response = owner_client.get(
+        _detail_url(running_job), headers={"HX-Request": "true"}
+    )
 
     html = response.content.decode()
     assert "hx-trigger" not in html
@@ -103,8 +101,8 @@ def test_job_detail_htmx_signals_end(tech_client, running_job):
     assert json.loads(response["HX-Trigger"]) == {"jobFinished": {"id": running_job.pk}}
 
 
-def test_job_detail_region_has_items(tech_client, running_job):
-    response = tech_client.get(
+def test_job_detail_region_has_items(owner_client, running_job):
+    response = owner_client.get(
         _detail_url(running_job),
         headers={"HX-Request": "true", "HX-Target": "job-detail"},
     )
@@ -115,7 +113,7 @@ def test_job_detail_region_has_items(tech_client, running_job):
     assert "corr-403" in html
 
 
-def test_job_detail_unknown_job_is_404(tech_client):
-    response = tech_client.get(reverse("job_detail", args=[999999]))
+def test_job_detail_unknown_job_is_404(owner_client):
+    response = owner_client.get(reverse("job_detail", args=[999999]))
 
     assert response.status_code == 404
