@@ -7,6 +7,7 @@ runs in a transaction that is rolled back, so changes never leak.
 from __future__ import annotations
 
 import ipaddress
+import uuid
 from urllib.parse import urlsplit
 
 import httpx
@@ -39,6 +40,20 @@ def _loopback_only(self: httpx.HTTPTransport, request: httpx.Request) -> httpx.R
 def _no_network(monkeypatch):
     """Fail loudly on any real request that is not to the loopback interface."""
     monkeypatch.setattr(httpx.HTTPTransport, "handle_request", _loopback_only)
+
+
+@pytest.fixture(autouse=True)
+def _cache_per_test(settings):
+    """Give each test its own cache key prefix.
+
+    The database cache is rolled back with each test, but Redis keeps keys,
+    so without a prefix a token or a call count would leak between tests.
+    ``cache.clear()`` is no option: on Redis it would empty the task queue.
+    """
+    if "redis" in settings.CACHES["default"]["BACKEND"].lower():
+        caches = {name: dict(options) for name, options in settings.CACHES.items()}
+        caches["default"]["KEY_PREFIX"] = f"test-{uuid.uuid4().hex}"
+        settings.CACHES = caches
 
 
 @pytest.fixture(autouse=True)

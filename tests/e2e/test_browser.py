@@ -4,6 +4,7 @@ import os
 import shutil
 
 import pytest
+from django.db import connections
 from django.urls import reverse
 
 from sophos.models import Alert, Tenant
@@ -47,6 +48,9 @@ def browser_page():
             yield page
             browser.close()
     finally:
+        # ORM calls made while Playwright's loop runs open their own
+        # connection; close it so the test database can be dropped.
+        connections.close_all()
         os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
 
