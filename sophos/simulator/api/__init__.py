@@ -9,6 +9,7 @@ from sophos.simulator.api import (
     directory,
     endpoint_controls,
     endpoints,
+    firewalls,
     groups,
     identity,
     partner,
@@ -26,6 +27,7 @@ MODULES = (
     alerts,
     groups,
     directory,
+    firewalls,
     policies,
     reference,
 )

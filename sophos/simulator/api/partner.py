@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
+from django.db import transaction
+from django.db.models import Max
+
 from sophos.simulator import store
+from sophos.simulator.api.resources import json_body
 from sophos.simulator.hosts import HostMap
 from sophos.simulator.http import ApiError, SimResponse, json_response
 from sophos.simulator.models import SimObject, SimTenant
@@ -50,6 +55,80 @@ def tenants_list(call: Call) -> SimResponse:
         return store.select_fields(render_tenant(tenant, call.hosts), fields)
 
     return json_response(200, number_page(rows, paging, render))
+
+
+# Where a new tenant's data lives for each data geography.
+GEOGRAPHY_REGIONS = {
+    "US": "us01",
+    "IE": "eu01",
+    "GB": "eu01",
+    "DE": "eu02",
+    "CA": "ca01",
+    "AU": "au01",
+    "JP": "jp01",
+    "BR": "br01",
+    "IN": "in01",
+}
+REGION_GEOGRAPHIES = {
+    "us01": "US",
+    "us03": "US",
+    "eu01": "IE",
+    "eu02": "DE",
+    "ca01": "CA",
+    "au01": "AU",
+    "jp01": "JP",
+    "br01": "BR",
+    "in01": "IN",
+}
+BILLING_TYPES = {"term", "trial", "usage"}
+
+
+def _new_tenant_place(body: dict[str, Any]) -> tuple[str, str]:
+    """Return (dataGeography, dataRegion) from a create request, or raise 400."""
+    region = body.get("dataRegion")
+    geography = body.get("dataGeography")
+    if region is not None:
+        if region not in REGION_GEOGRAPHIES:
+            raise ApiError(400, f"Invalid dataRegion {region!r}.")
+        return str(geography or REGION_GEOGRAPHIES[region]), str(region)
+    if geography is None:
+        raise ApiError(400, "Missing dataGeography or dataRegion: send one of them.")
+    if geography not in GEOGRAPHY_REGIONS:
+        raise ApiError(
+            400,
+            f"Invalid dataGeography {geography!r}: use one of "
+            f"{', '.join(sorted(GEOGRAPHY_REGIONS))}.",
+        )
+    return str(geography), GEOGRAPHY_REGIONS[geography]
+
+
+@router.route("POST", "/partner/v1/tenants", "partner")
+def tenant_create(call: Call) -> SimResponse:
+    body = json_body(call, required=("name", "contact", "billingType"))
+    if body["billingType"] not in BILLING_TYPES:
+        raise ApiError(400, f"Invalid billingType {body['billingType']!r}.")
+    if not isinstance(body["contact"], dict):
+        raise ApiError(400, "Invalid contact: send an object with name and email.")
+    geography, region = _new_tenant_place(body)
+    partner = call.require_partner()
+    tenant_id = str(uuid.uuid4())
+    data = {
+        "id": tenant_id,
+        "showAs": body.get("showAs") or body["name"],
+        "name": body["name"],
+        "dataGeography": geography,
+        "dataRegion": region,
+        "billingType": body["billingType"],
+        "partner": {"id": partner.id},
+        "status": "active",
+        "contact": body["contact"],
+    }
+    with transaction.atomic():
+        last = SimTenant.objects.aggregate(last=Max("seq"))["last"] or 0
+        tenant = SimTenant.objects.create(
+            id=tenant_id, partner=partner, seq=last + 1, data_region=region, data=data
+        )
+    return json_response(201, render_tenant(tenant, call.hosts))
 
 
 @router.route("GET", "/partner/v1/tenants/{tenantId}", "partner")

@@ -6,6 +6,7 @@ from sim_helpers import GLOBAL, TOKEN_URL, fetch_token
 
 from sophos.simulator import clock
 from sophos.simulator.faults import get_settings, reset_faults, set_faults
+from sophos.simulator.seed import other_partner_credential
 
 
 def _whoami(api):
@@ -83,8 +84,6 @@ def test_per_credential_minute_limit(api):
 
 
 def test_per_credential_limit_is_per_credential(api, sim_client):
-    from sophos.simulator.seed import other_partner_credential
-
     set_faults(calls_per_minute=1)
     other_token = fetch_token(sim_client, other_partner_credential())
 

@@ -1,6 +1,8 @@
+import httpx
 from sim_helpers import GLOBAL
 
-from sophos.simulator.models import SimObject
+from sophos.simulator.models import SimObject, SimTenant
+from sophos.simulator.transport import SimulatorTransport
 
 ALLOWED = "/endpoint/v1/settings/allowed-items"
 SCANNING = "/endpoint/v1/settings/exclusions/scanning"
@@ -94,8 +96,6 @@ def test_create_missing_required_field_is_400(api, first_tenant):
 
 
 def test_items_are_per_tenant(api, first_tenant):
-    from sophos.simulator.models import SimTenant
-
     other = SimTenant.objects.filter(partner_id=api.partner_id).exclude(
         id=first_tenant.id
     )[0]
@@ -199,10 +199,6 @@ def test_partner_collection_with_nested_items(api):
 
 
 def test_state_kept_across_transports(api, first_tenant):
-    import httpx
-
-    from sophos.simulator.transport import SimulatorTransport
-
     created = _request(api, first_tenant, "POST", ALLOWED, _allowed_item_body()).json()
 
     with httpx.Client(transport=SimulatorTransport()) as fresh:
