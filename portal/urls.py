@@ -11,5 +11,7 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("healthz", healthz, name="healthz"),
+    path("", include("portal.security.urls")),
+    path("settings/connections/", include("portal.connections.urls")),
     path("", include("portal.web.urls")),
 ]

@@ -9,7 +9,7 @@ import httpx
 from django.conf import settings
 from django.utils import timezone
 
-from sophos.client import SophosClient
+from sophos.client import MemoryTokenStore, NoRateLimit, SophosClient, WhoAmI
 from sophos.crypto import decrypt_secret, encrypt_secret
 from sophos.models import Connection
 from sophos.shared_state import CacheRateLimiter, CacheTokenStore
@@ -20,7 +20,11 @@ DEMO_CONNECTION_NAME = "Demo partner (embedded simulator)"
 
 
 def _transport_for(connection: Connection) -> httpx.BaseTransport | None:
-    if connection.transport == Connection.Transport.SIMULATOR:
+    return _transport_named(connection.transport)
+
+
+def _transport_named(transport: str) -> httpx.BaseTransport | None:
+    if transport == Connection.Transport.SIMULATOR:
         from sophos.simulator.transport import SimulatorTransport
 
         return SimulatorTransport()
@@ -43,6 +47,33 @@ def client_for(connection: Connection) -> SophosClient:
             per_day=settings.SOPHOS_CALLS_PER_DAY,
         ),
     )
+
+
+def connection_validate(
+    *, client_id: str, client_secret: str, transport: str
+) -> WhoAmI:
+    """Check a credential with a token request and a whoami call.
+
+    Returns who the credential is; raises the client's ``SophosError`` when
+    Sophos Central rejects it or cannot be reached. The check uses a token
+    store of its own, so that a token cached for the same client ID cannot
+    stand in for a wrong secret. It retries once at most, because a person
+    waits for the answer.
+    """
+    client = SophosClient(
+        client_id=client_id,
+        client_secret=client_secret,
+        token_url=settings.SOPHOS_TOKEN_URL,
+        global_url=settings.SOPHOS_GLOBAL_URL,
+        transport=_transport_named(transport),
+        timeout=settings.SOPHOS_TIMEOUT_SECONDS,
+        max_retries=1,
+        token_store=MemoryTokenStore(),
+        rate_limiter=NoRateLimit(),
+    )
+    with client:
+        client.access_token()
+        return client.whoami()
 
 
 def connection_save(

@@ -55,7 +55,7 @@ class ObjectWriter(Protocol):
 
 @dataclass
 class TenantFleet:
-    """What the endpoint seeding produced for one tenant."""
+    """The endpoint seeding's output for one tenant."""
 
     computers: int = 0
     servers: int = 0

@@ -12,6 +12,7 @@ from sophos.simulator.api import (
     firewalls,
     groups,
     identity,
+    migrations,
     partner,
     policies,
     reference,
@@ -28,6 +29,7 @@ MODULES = (
     groups,
     directory,
     firewalls,
+    migrations,
     policies,
     reference,
 )

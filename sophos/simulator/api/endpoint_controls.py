@@ -84,8 +84,8 @@ def _change_isolation(
         state = "isolated" if enabled else "not isolated"
         raise ApiError(400, f"Endpoint {endpoint.object_id} is already {state}.")
 
-    # NOTE/sophos-api: the endpoint reports the new state at once; the delay
-    # only makes a second change inside the window answer 409.
+    # NOTE/sophos-api: the endpoint reports the new state at once. The delay
+    # only makes a second change inside the window fail with 409.
     delay = call.settings.isolation_delay_seconds
     prefix = "lastEnabled" if enabled else "lastDisabled"
     record.data.update(

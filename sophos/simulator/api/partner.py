@@ -57,7 +57,7 @@ def tenants_list(call: Call) -> SimResponse:
     return json_response(200, number_page(rows, paging, render))
 
 
-# Where a new tenant's data lives for each data geography.
+# The data region of a new tenant in each data geography.
 GEOGRAPHY_REGIONS = {
     "US": "us01",
     "IE": "eu01",

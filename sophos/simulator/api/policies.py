@@ -39,8 +39,8 @@ def _setting(value: Any, recommended: Any = None, **extra: Any) -> dict[str, Any
     return entry
 
 
-# NOTE/sophos-api: only a few keys per type are modelled; the full key list of
-# each policy type is in Sophos's policy settings metadata, not stored here.
+# NOTE/sophos-api: only a few setting keys per policy type are modelled. The
+# full key list of each type is in Sophos's policy settings metadata.
 _COMMON_SETTINGS = {
     "threat-protection": {
         "endpoint.malware.enabled": _setting(True, True),

@@ -1,11 +1,12 @@
 """Generic stateful handlers for every catalog operation without its own.
 
 Each operation of ``sophos.catalog`` is classified by the shape of its path
-and by the operations next to it: a collection (list, create, read, update,
-delete its items), a singleton settings object (read, update), or an action
-(a POST that starts something). Objects are ``SimObject`` rows whose kind is
-the collection's path template, so a handler written for one API and the
-generic ones read and write the same rows.
+and by the operations next to it. A collection lists, creates, reads,
+updates and deletes its items. A singleton settings object is read and
+updated. An action is a POST that starts something. Objects are
+``SimObject`` rows whose kind is the collection's path template, so a
+handler written for one API and the generic ones read and write the same
+rows.
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ SEARCH_FIELDS = ("name", "value", "url", "hostname", "comment", "description")
 # is assumed where the catalog gives none.
 DEFAULT_MAX_PAGE_SIZE = 100
 
-# Collections whose DELETE answers 200 even for an unknown id, as Sophos
+# Collections whose DELETE returns 200 even for an unknown id, as Sophos
 # documents for allowed and blocked items.
 IDEMPOTENT_DELETE = frozenset(
     {"endpoint/v1/settings/allowed-items", "endpoint/v1/settings/blocked-items"}
@@ -86,7 +87,7 @@ class Shape(enum.Enum):
 
 @dataclass(frozen=True)
 class Plan:
-    """How the generic handler serves one operation."""
+    """The generic handler's classification of one operation."""
 
     operation: catalog.Operation
     shape: Shape

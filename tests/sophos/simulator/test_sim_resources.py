@@ -209,3 +209,45 @@ def test_state_kept_across_transports(api, first_tenant):
         )
 
     assert response.status_code == 200
+
+
+def test_migration_job_flow(api, first_tenant):
+    sender = SimTenant.objects.filter(partner_id=api.partner_id).exclude(
+        id=first_tenant.id
+    )[0]
+    endpoint_ids = list(
+        SimObject.objects.filter(
+            kind="endpoint/v1/endpoints", scope_id=sender.id
+        ).values_list("object_id", flat=True)[:2]
+    )
+
+    created = _request(
+        api,
+        first_tenant,
+        "POST",
+        "/endpoint/v1/migrations",
+        {"fromTenant": sender.id, "endpoints": endpoint_ids},
+    ).json()
+    started = _request(
+        api,
+        sender,
+        "PUT",
+        f"/endpoint/v1/migrations/{created['id']}",
+        {"token": created["token"], "endpoints": endpoint_ids},
+    )
+    wrong_token = _request(
+        api,
+        sender,
+        "PUT",
+        f"/endpoint/v1/migrations/{created['id']}",
+        {"token": "nope", "endpoints": endpoint_ids},
+    )
+    members = _request(
+        api, first_tenant, "GET", f"/endpoint/v1/migrations/{created['id']}/endpoints"
+    ).json()
+
+    assert created["mode"] == "receiving"
+    assert started.status_code == 200
+    assert started.json()["mode"] == "sending"
+    assert wrong_token.status_code == 404
+    assert {item["id"] for item in members["items"]} == set(endpoint_ids)
