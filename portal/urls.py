@@ -13,5 +13,6 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("", include("portal.security.urls")),
     path("settings/connections/", include("portal.connections.urls")),
+    path("", include("portal.accounts.urls")),
     path("", include("portal.web.urls")),
 ]

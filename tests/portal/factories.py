@@ -4,20 +4,35 @@ from __future__ import annotations
 
 import itertools
 import uuid
+from collections.abc import Iterable
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from portal.accounts.models import TenantAssignment, TenantGroup, UserRole
 from sophos.models import Alert, Connection, Endpoint, Job, JobItem, Tenant
 
 _sequence = itertools.count(1)
 
 
-def make_user(**fields: Any):
+def make_user(
+    roles: Iterable[str] = (),
+    tenants: Iterable[Tenant] = (),
+    groups: Iterable[TenantGroup] = (),
+    **fields: Any,
+):
+    """Create a user with ``roles``, assigned ``tenants`` and tenant ``groups``."""
     number = next(_sequence)
     fields.setdefault("username", f"tech{number}")
-    return get_user_model().objects.create_user(password="tech-password-1", **fields)
+    user = get_user_model().objects.create_user(password="tech-password-1", **fields)
+    for role in roles:
+        UserRole.objects.create(user=user, role=role)
+    for tenant in tenants:
+        TenantAssignment.objects.create(user=user, tenant=tenant)
+    for group in groups:
+        TenantAssignment.objects.create(user=user, group=group)
+    return user
 
 
 def make_connection(**fields: Any) -> Connection:

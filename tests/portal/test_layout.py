@@ -1,6 +1,7 @@
 import pytest
 from django.urls import reverse
 
+from portal.accounts.models import Role
 from tests.portal.factories import make_user
 
 pytestmark = pytest.mark.django_db
@@ -36,12 +37,14 @@ def test_login_shows_error_for_bad_password(client):
 
 
 def test_layout_navigation_and_logout(client):
-    client.force_login(make_user(username="alice"))
+    client.force_login(make_user(roles=[Role.OWNER], username="alice"))
 
     html = client.get(reverse("jobs")).content.decode()
 
     assert f'<a href="{reverse("fleet")}">Fleet</a>' in html
     assert f'<a href="{reverse("billing")}">Billing</a>' in html
+    assert f'<a href="{reverse("users")}">Users</a>' in html
+    assert f'<a href="{reverse("audit")}">Audit log</a>' in html
     assert f'<a href="{reverse("jobs")}" aria-current="page">Jobs</a>' in html
     assert f'<form method="post" action="{reverse("logout")}">' in html
     assert "alice" in html
@@ -63,3 +66,14 @@ def test_anonymous_htmx_gets_hx_redirect(client):
 
     assert response.status_code == 401
     assert response["HX-Redirect"]
+
+
+def test_layout_hides_links_the_role_cannot_use(client):
+    client.force_login(make_user(roles=[Role.TECHNICIAN]))
+
+    html = client.get(reverse("jobs")).content.decode()
+
+    assert reverse("fleet") in html
+    assert reverse("billing") not in html
+    assert reverse("users") not in html
+    assert reverse("audit") not in html
