@@ -13,3 +13,11 @@ def sync_run_task(job_id: int) -> str:
     logger.info("task sync_run job=%s", job_id)
     job = sync_run(job_id=job_id)
     return str(job.status)
+
+
+def alerts_bulk_action_run_task(job_id: int) -> str:
+    from sophos.services.alerts import alerts_bulk_action_run
+
+    logger.info("task alerts_bulk_action_run job=%s", job_id)
+    job = alerts_bulk_action_run(job_id=job_id)
+    return str(job.status)
