@@ -128,6 +128,19 @@ def where_any_text_contains(
     return annotated.filter(match)
 
 
+def where_any_text_contains_any(
+    rows: QuerySet[RowT], paths: list[str], texts: list[str]
+) -> QuerySet[RowT]:
+    """Keep rows where a JSON value at one of ``paths`` contains one of ``texts``."""
+    aliases = {_alias(path): _text(path) for path in paths}
+    match = Q()
+    for alias in aliases:
+        for text in texts:
+            match |= Q(**{f"{alias}__contains": text})
+    annotated: QuerySet[RowT] = rows.alias(**aliases)
+    return annotated.filter(match)
+
+
 def where_text_range(
     rows: QuerySet[RowT],
     path: str,

@@ -56,6 +56,15 @@ SUMMARY_FIELDS = (
     "isolation",
 )
 
+# The ``searchFields`` names and the endpoint fields they search.
+SEARCH_FIELDS = {
+    "hostname": "hostname",
+    "groupName": "group__name",
+    "associatedPersonName": "associatedPerson__name",
+    "ipAddresses": "ipv4Addresses",
+    "osName": "os__name",
+}
+
 _TEXT_FILTERS = {
     "healthStatus": ("health__overall", HEALTH),
     "type": ("type", TYPES),
@@ -113,8 +122,34 @@ def filter_endpoints(
     ids = request.query_list("ids")
     if ids:
         rows = rows.filter(object_id__in=ids)
-    # NOTE: search, ipAddresses, macAddresses, cloud and sort are not applied yet.
+    rows = _search(rows, request)
+    addresses = request.query_list("ipAddresses")
+    if addresses:
+        # The address list is read as JSON text, so a quoted address matches
+        # one whole element.
+        quoted = [f'"{address}"' for address in addresses]
+        rows = store.where_any_text_contains_any(
+            rows, ["ipv4Addresses", "ipv6Addresses"], quoted
+        )
+    # NOTE: macAddresses, cloud and sort are not applied yet.
     return rows
+
+
+def _search(rows: QuerySet[SimObject], request: SimRequest) -> QuerySet[SimObject]:
+    text = request.query_last("search")
+    if not text:
+        return rows
+    names = request.query_list("searchFields") or list(SEARCH_FIELDS)
+    unknown = [name for name in names if name not in SEARCH_FIELDS]
+    if unknown:
+        raise ApiError(
+            400,
+            f"Invalid searchFields value {unknown[0]!r}: use one of "
+            f"{', '.join(SEARCH_FIELDS)}.",
+        )
+    return store.where_any_text_contains(
+        rows, [SEARCH_FIELDS[name] for name in names], text
+    )
 
 
 @router.route("GET", "/endpoint/v1/endpoints", "tenant")

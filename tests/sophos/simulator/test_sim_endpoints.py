@@ -228,3 +228,33 @@ def test_forbidden_tenant_knob(api, first_tenant):
     response = api.tenant(first_tenant, "/endpoint/v1/endpoints")
 
     assert response.status_code == 403
+
+
+def test_endpoints_search_hostname(api, first_tenant):
+    row = SimObject.objects.filter(kind=ENDPOINT_KIND, scope_id=first_tenant.id).last()
+
+    found = _listed_ids(
+        api, first_tenant, search=row.data["hostname"], searchFields="hostname"
+    )
+
+    assert found == {row.object_id}
+
+
+def test_endpoints_search_invalid_field_is_400(api, first_tenant):
+    response = api.tenant(
+        first_tenant, "/endpoint/v1/endpoints", search="x", searchFields="serial"
+    )
+
+    assert response.status_code == 400
+
+
+def test_endpoints_filter_ip_address(api, first_tenant):
+    row = SimObject.objects.filter(kind=ENDPOINT_KIND, scope_id=first_tenant.id).first()
+    address = row.data["ipv4Addresses"][0]
+
+    found = _listed_ids(api, first_tenant, ipAddresses=address)
+
+    rows = SimObject.objects.filter(kind=ENDPOINT_KIND, scope_id=first_tenant.id)
+    expected = {r.object_id for r in rows if address in r.data["ipv4Addresses"]}
+    assert row.object_id in found
+    assert found == expected
