@@ -7,7 +7,7 @@ from django.utils.functional import SimpleLazyObject
 
 from portal.access import Capability, has_capability, user_roles
 from portal.accounts.models import Role
-from sophos.services.credentials import CredentialExpiry, connections_expiring
+from portal.connections.warnings import ExpiryWarning, expiry_warnings
 
 
 def connection_warnings(request: HttpRequest) -> dict[str, Any]:
@@ -15,10 +15,11 @@ def connection_warnings(request: HttpRequest) -> dict[str, Any]:
     credentials near expiry.
 
     Each value is computed only when a template reads it, so partial
-    responses cost no query.
+    responses cost nothing.
     """
     user = getattr(request, "user", None)
-    if user is None:
+    session = getattr(request, "session", None)
+    if user is None or session is None:
         return {}
 
     def may_manage() -> bool:
@@ -27,10 +28,8 @@ def connection_warnings(request: HttpRequest) -> dict[str, Any]:
     def owner() -> bool:
         return Role.OWNER in user_roles(user)
 
-    def warnings() -> list[CredentialExpiry]:
-        if not may_manage():
-            return []
-        return connections_expiring()
+    def warnings() -> list[ExpiryWarning]:
+        return expiry_warnings(session, user)
 
     return {
         "can_manage_connections": SimpleLazyObject(may_manage),

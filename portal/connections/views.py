@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from portal.access import Capability, require
 from portal.connections.forms import ConnectionForm, connection_initial
+from portal.connections.warnings import expiry_snapshot_take
 from sophos.models import Connection
 from sophos.services import credentials
 
@@ -72,6 +73,7 @@ def connection_add(request: HttpRequest) -> HttpResponse:
         except credentials.ConnectionRejected as exc:
             _show_rejection(form, exc)
         else:
+            expiry_snapshot_take(request.session, request.user)
             messages.success(
                 request,
                 f"Connection {connection.name} added: Sophos Central accepted the "
@@ -109,6 +111,7 @@ def connection_edit(request: HttpRequest, connection_id: int) -> HttpResponse:
         except credentials.ConnectionRejected as exc:
             _show_rejection(form, exc)
         else:
+            expiry_snapshot_take(request.session, request.user)
             messages.success(request, f"Connection {connection.name} saved.")
             return redirect("connections")
 
@@ -125,6 +128,7 @@ def connection_remove(request: HttpRequest, connection_id: int) -> HttpResponse:
         tenants = credentials.connection_delete(
             user=request.user, connection=connection
         )
+        expiry_snapshot_take(request.session, request.user)
         noun = "tenant" if tenants == 1 else "tenants"
         messages.success(
             request,

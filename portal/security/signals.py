@@ -1,4 +1,4 @@
-"""Signal receivers: the two-factor snapshot at login, and ending the
+"""Signal receivers: the session snapshots taken at login, and ending the
 sessions of a user who is disabled."""
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from django.db.models.signals import post_save, pre_save
 from django.http import HttpRequest
 
 from portal.accounts.sessions import user_sessions_end
+from portal.connections.warnings import expiry_snapshot_take
 from portal.security.two_factor import state_refresh
 
 logger = logging.getLogger(__name__)
@@ -22,11 +23,14 @@ logger = logging.getLogger(__name__)
 DISABLING_FLAG = "_portal_disabling"
 
 
-def remember_two_factor_state(
+def remember_login_state(
     sender: Any, request: HttpRequest | None, user: AbstractBaseUser, **kwargs: Any
 ) -> None:
+    """Keep in the new session what the middleware and the banner read on
+    every request: the two-factor state and the credential expiry dates."""
     if request is not None and hasattr(request, "session"):
         state_refresh(request, user)
+        expiry_snapshot_take(request.session, user)
 
 
 def note_disabling(
@@ -53,7 +57,7 @@ def end_sessions_of_disabled(
 def connect() -> None:
     """Connect the receivers; called once from the app's ``ready``."""
     user_model = get_user_model()
-    user_logged_in.connect(remember_two_factor_state, dispatch_uid="portal-2fa")
+    user_logged_in.connect(remember_login_state, dispatch_uid="portal-login-state")
     pre_save.connect(
         note_disabling, sender=user_model, dispatch_uid="portal-user-disabling"
     )

@@ -116,17 +116,6 @@ def credential_expiry(
     return CredentialExpiry(connection, expires_on, days_left)
 
 
-def connections_expiring(*, today: dt.date | None = None) -> list[CredentialExpiry]:
-    """Return the connections whose credential expires within the warning
-    period or has expired, soonest first."""
-    found = []
-    for connection in Connection.objects.exclude(credential_created_on=None):
-        expiry = credential_expiry(connection, today=today)
-        if expiry is not None and expiry.days_left <= EXPIRY_WARNING_DAYS:
-            found.append(expiry)
-    return sorted(found, key=lambda expiry: expiry.expires_on)
-
-
 def _check_transport(transport: str) -> None:
     if transport not in Connection.Transport.values:
         raise ConnectionRejected(

@@ -1,10 +1,12 @@
 import datetime
+import time
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
 from portal.accounts.models import Role, UserRole
+from portal.connections import warnings
 from sophos.crypto import decrypt_secret
 from sophos.errors import CredentialsRejected, RateLimited, TransportError
 from sophos.models import AuditEntry, Connection
@@ -280,13 +282,14 @@ def test_credential_expires_after_36_months(created_on, expires_on):
     assert credentials.credential_expires_on(created_on) == expires_on
 
 
-def test_banner_warns_30_days_before_expiry(owner_client):
+def test_banner_warns_30_days_before_expiry(client, owner):
     connection = make_connection(
         name="Ageing partner", credential_created_on=_created_on_for_days_left(30)
     )
+    client.force_login(owner)
 
-    fleet = owner_client.get(reverse("fleet")).content.decode()
-    listing = owner_client.get(LIST_URL).content.decode()
+    fleet = client.get(reverse("fleet")).content.decode()
+    listing = client.get(LIST_URL).content.decode()
 
     assert "credential of connection <strong>Ageing partner</strong> expires" in fleet
     edit_url = reverse("connection_edit", args=[connection.pk])
@@ -294,22 +297,62 @@ def test_banner_warns_30_days_before_expiry(owner_client):
     assert "in 30 days" in listing
 
 
-def test_no_banner_before_warning_period(owner_client):
+def test_no_banner_before_warning_period(client, owner):
     make_connection(
         name="Young partner", credential_created_on=_created_on_for_days_left(31)
     )
+    client.force_login(owner)
 
-    html = owner_client.get(reverse("fleet")).content.decode()
+    html = client.get(reverse("fleet")).content.decode()
 
     assert "Young partner" not in html
 
 
-def test_banner_says_expired(owner_client):
+def test_banner_follows_changes_made_by_the_owner(owner_client, saved_connection):
+    url = reverse("connection_edit", args=[saved_connection.pk])
+    old = _created_on_for_days_left(10).isoformat()
+
+    owner_client.post(url, _form(client_secret="", credential_created_on=old))
+    html = owner_client.get(reverse("fleet")).content.decode()
+
+    assert "credential of connection <strong>Main partner</strong> expires" in html
+
+
+def test_banner_refreshes_old_session_copy(client, owner, monkeypatch):
+    client.force_login(owner)
+    make_connection(
+        name="Ageing partner", credential_created_on=_created_on_for_days_left(3)
+    )
+    fresh = client.get(reverse("fleet")).content.decode()
+    later = time.time() + warnings.REFRESH_SECONDS + 1
+    monkeypatch.setattr(warnings.time, "time", lambda: later)
+
+    refreshed = client.get(reverse("fleet")).content.decode()
+
+    assert "Ageing partner" not in fresh
+    assert "Ageing partner" in refreshed
+
+
+def test_banner_costs_no_query_per_page(client, owner, django_assert_num_queries):
+    make_connection(credential_created_on=_created_on_for_days_left(3))
+    client.force_login(owner)
+    client.get(reverse("jobs"))
+    session = client.session
+    assert warnings.SESSION_KEY in session
+
+    with django_assert_num_queries(0):
+        found = warnings.expiry_warnings(session, owner)
+
+    assert len(found) == 1
+
+
+def test_banner_says_expired(client, owner):
     make_connection(
         name="Old partner", credential_created_on=_created_on_for_days_left(-2)
     )
+    client.force_login(owner)
 
-    html = owner_client.get(reverse("fleet")).content.decode()
+    html = client.get(reverse("fleet")).content.decode()
 
     assert "credential of connection <strong>Old partner</strong> expired on" in html
 
