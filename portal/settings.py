@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "sophos.simulator",
     "portal.accounts",
     "portal.web",
+    "portal.console",
     "portal.security",
     "portal.connections",
 ]

@@ -14,5 +14,6 @@ urlpatterns = [
     path("", include("portal.security.urls")),
     path("settings/connections/", include("portal.connections.urls")),
     path("", include("portal.accounts.urls")),
+    path("console/", include("portal.console.urls")),
     path("", include("portal.web.urls")),
 ]
