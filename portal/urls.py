@@ -15,5 +15,6 @@ urlpatterns = [
     path("settings/connections/", include("portal.connections.urls")),
     path("", include("portal.accounts.urls")),
     path("console/", include("portal.console.urls")),
+    path("tenants/<uuid:tenant_id>/", include("portal.tenants.urls")),
     path("", include("portal.web.urls")),
 ]

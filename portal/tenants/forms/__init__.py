@@ -1,0 +1,1 @@
+"""Forms of the tenant category pages, one module per category."""

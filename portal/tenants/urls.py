@@ -1,0 +1,13 @@
+"""URLs of the tenant category pages, below /tenants/<uuid:tenant_id>/.
+
+Each category's view module keeps its own ``urlpatterns``; add a category
+by importing its module and joining its list here.
+"""
+
+from portal.tenants.views import exclusions
+
+app_name = "tenants"
+
+urlpatterns = [
+    *exclusions.urlpatterns,
+]
