@@ -1,12 +1,15 @@
 """Token store and rate limiter shared by every process through Django's cache.
 
-The embedded mode uses the database cache, so the web server and each
-cluster worker reuse one token and stay inside one call budget.
+The embedded mode uses the database cache and the scaled mode Redis, so the
+web server and every cluster worker reuse one token per credential and stay
+inside one call budget together.
 """
 
 from __future__ import annotations
 
+import logging
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 
@@ -15,13 +18,51 @@ from django.core.cache import cache
 from sophos import client as client_module
 from sophos.client import Clock, Sleep, Token
 
+logger = logging.getLogger(__name__)
+
 LOCK_SECONDS = 30
+LOCK_POLL_SECONDS = 0.005
+
+MINUTE = 60
+DAY = 86_400
+
+# A call is not sent in the last GUARD_SECONDS of a window: the server counts
+# the call when it arrives, which may already be in the next window, where it
+# would exceed that window's budget.
+GUARD_SECONDS = 1.0
+
+
+@contextmanager
+def cache_lock(name: str, *, timeout: float = LOCK_SECONDS) -> Iterator[None]:
+    """Hold a lock named ``name`` that every process sharing the cache sees.
+
+    ``cache.add`` is atomic on the database and Redis caches, so one process at
+    a time holds the lock. A lock whose holder died lapses after ``timeout``
+    seconds. The wait uses real time, whatever clock the caller runs on,
+    because the holder releases it in real time.
+    """
+    owner = uuid.uuid4().hex
+    deadline = time.monotonic() + timeout
+    while not cache.add(name, owner, timeout=int(timeout) + 1):
+        if time.monotonic() > deadline:
+            logger.warning(
+                "cache lock %s held for over %s s, taking it over", name, timeout
+            )
+            cache.set(name, owner, timeout=int(timeout) + 1)
+            break
+        time.sleep(LOCK_POLL_SECONDS)
+    try:
+        yield
+    finally:
+        if cache.get(name) == owner:
+            cache.delete(name)
 
 
 class CacheTokenStore:
-    def __init__(self, *, clock: Clock = time.time, sleep: Sleep | None = None):
+    """Tokens kept in the cache until they expire by ``clock``."""
+
+    def __init__(self, *, clock: Clock = time.time) -> None:
         self.clock = clock
-        self.sleep = sleep or (lambda seconds: time.sleep(seconds))
 
     def _key(self, key: str) -> str:
         return f"sophos-token:{key}"
@@ -43,30 +84,27 @@ class CacheTokenStore:
     def delete(self, key: str) -> None:
         cache.delete(self._key(key))
 
-    def renewal_lock(self, key: str) -> AbstractContextManager[object]:
-        return self._lock(f"sophos-token-lock:{key}")
-
-    @contextmanager
-    def _lock(self, name: str) -> Iterator[object]:
-        # cache.add is atomic on the database and Redis caches, so one
-        # process at a time holds the lock; it lapses after LOCK_SECONDS if
-        # its holder dies.
-        deadline = self.clock() + LOCK_SECONDS
-        while not cache.add(name, 1, timeout=LOCK_SECONDS):
-            if self.clock() > deadline:
-                break
-            self.sleep(0.05)
-        try:
-            yield None
-        finally:
-            cache.delete(name)
+    def renewal_lock(self, key: str) -> AbstractContextManager[None]:
+        return cache_lock(f"sophos-token-lock:{key}")
 
 
 class CacheRateLimiter:
     """A fixed-window call budget per credential, counted in the cache.
 
-    Each minute and each day is a window with its own counter, incremented
-    atomically; a call that would exceed either waits for the next window.
+    Each minute and each day since the epoch, by ``clock``, is a window with
+    its own counter. A call that would exceed either budget waits for the next
+    window, and no call starts in the last ``guard_seconds`` of a window.
+    Both windows are checked and counted under one cache lock, because the
+    database cache's ``incr`` is a read and a write that two processes could
+    interleave. The lock also keeps a call rejected by the day budget from
+    using up a slot of the minute budget.
+
+    The embedded simulator counts fixed windows on the same boundaries
+    (``sophos.simulator.faults.count_call``), so a client whose limiter and
+    simulator share one clock never receives a 429.
+    NOTE/sophos-api: whether Sophos Central counts fixed or sliding windows is
+    not documented; with sliding windows a burst across a window boundary can
+    still receive a 429, which the client retries after ``Retry-After``.
     """
 
     def __init__(
@@ -76,33 +114,47 @@ class CacheRateLimiter:
         per_day: int = 0,
         clock: Clock = time.time,
         sleep: Sleep | None = None,
+        guard_seconds: float = GUARD_SECONDS,
     ) -> None:
         self.per_minute = per_minute
         self.per_day = per_day
         self.clock = clock
         self.sleep = sleep or (lambda seconds: client_module.pause(seconds))
+        self.guard_seconds = guard_seconds
 
     def acquire(self, key: str) -> None:
         while True:
-            now = self.clock()
-            wait = self._take(key, now)
+            wait = self._take(key, self.clock())
             if wait <= 0:
                 return
             self.sleep(wait)
 
+    def _budgets(self) -> list[tuple[int, int]]:
+        windows = [(MINUTE, self.per_minute), (DAY, self.per_day)]
+        return [(length, limit) for length, limit in windows if limit > 0]
+
     def _take(self, key: str, now: float) -> float:
-        windows = [(60, self.per_minute), (86_400, self.per_day)]
-        for length, limit in windows:
-            if not limit:
-                continue
-            window = int(now // length)
-            name = f"sophos-rate:{key}:{length}:{window}"
-            cache.add(name, 0, timeout=length * 2)
-            try:
-                count = cache.incr(name)
-            except ValueError:
-                cache.set(name, 1, timeout=length * 2)
-                count = 1
-            if count > limit:
-                return (window + 1) * length - now
+        """Count one call and return 0, or return the seconds to wait first."""
+        budgets = self._budgets()
+        if not budgets:
+            return 0.0
+        shortest = budgets[0][0]
+        left_in_window = (now // shortest + 1) * shortest - now
+        if left_in_window <= self.guard_seconds:
+            return left_in_window
+
+        names = {
+            length: f"sophos-rate:{key}:{length}:{int(now // length)}"
+            for length, _ in budgets
+        }
+        with cache_lock(f"sophos-rate-lock:{key}"):
+            counts = cache.get_many(list(names.values()))
+            for length, limit in budgets:
+                if counts.get(names[length], 0) >= limit:
+                    return (now // length + 1) * length - now
+            for length, _ in budgets:
+                name = names[length]
+                # A window's counter outlives the window, so a process whose
+                # clock lags a little still finds it.
+                cache.set(name, counts.get(name, 0) + 1, timeout=length + MINUTE)
         return 0.0
