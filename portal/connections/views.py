@@ -1,8 +1,9 @@
 """Owners' pages for the Sophos Central connections: list, add, edit, remove.
 
 The client secret goes from the form to the service and nowhere else: the
-edit form never shows it, and ``sensitive_post_parameters`` keeps it out of
-error reports.
+edit form never shows it, and ``sensitive_post_parameters`` with
+``sensitive_variables`` keep it and every local variable of these views out
+of Django's error reports.
 """
 
 from __future__ import annotations
@@ -12,7 +13,10 @@ from typing import Any
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.debug import (
+    sensitive_post_parameters,
+    sensitive_variables,
+)
 from django.views.decorators.http import require_GET, require_http_methods
 
 from portal.access import Capability, require
@@ -55,6 +59,7 @@ def connections_list(request: HttpRequest) -> HttpResponse:
 
 
 @sensitive_post_parameters("client_secret")
+@sensitive_variables()
 @require_http_methods(["GET", "POST"])
 @require(Capability.MANAGE_CONNECTIONS)
 def connection_add(request: HttpRequest) -> HttpResponse:
@@ -87,6 +92,7 @@ def connection_add(request: HttpRequest) -> HttpResponse:
 
 
 @sensitive_post_parameters("client_secret")
+@sensitive_variables()
 @require_http_methods(["GET", "POST"])
 @require(Capability.MANAGE_CONNECTIONS)
 def connection_edit(request: HttpRequest, connection_id: int) -> HttpResponse:

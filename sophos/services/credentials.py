@@ -147,7 +147,10 @@ def _audit_parameters(
     }
 
 
-@sensitive_variables("client_secret")
+# sensitive_variables() hides every local variable of the decorated call and
+# of the calls below it (the client's token form among them) from Django's
+# error reports.
+@sensitive_variables()
 def _validate(
     *,
     user: AnyUser,
@@ -181,7 +184,7 @@ def _validate(
         raise ConnectionRejected(problem) from exc
 
 
-@sensitive_variables("client_secret")
+@sensitive_variables()
 def connection_create(
     *,
     user: AnyUser,
@@ -233,7 +236,7 @@ def connection_create(
     return connection
 
 
-@sensitive_variables("client_secret", "secret")
+@sensitive_variables()
 def connection_update(
     *,
     user: AnyUser,
