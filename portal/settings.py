@@ -223,9 +223,9 @@ AXES_LOCKOUT_CALLABLE = "portal.security.lockout.lockout_response"
 OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "Sophos MSP Portal")
 
 # Security headers, in both modes. The Content Security Policy allows
-# scripts, styles and fonts from the portal itself only, so templates carry
-# no inline script, style element or style attribute; data: images cover the
-# empty favicon and the two-factor QR code.
+# scripts, styles and fonts from the portal itself only. Templates therefore
+# carry no inline script, style element or style attribute. The data: images
+# are the empty favicon and the two-factor QR code.
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
@@ -333,7 +333,7 @@ if PRODUCTION:
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
     if not SECURE_HSTS_PRELOAD:
         # Preloading binds the domain and its subdomains to HTTPS in browsers
-        # for months, so it stays the operator's choice; without it the
-        # deployment check would warn about the missing preload flag.
+        # for months, so it stays the operator's choice. Without this line the
+        # deployment check warns about the missing preload flag.
         SILENCED_SYSTEM_CHECKS = ["security.W021"]
     SESSION_COOKIE_HTTPONLY = True

@@ -1,6 +1,6 @@
 """Two-factor login with TOTP authenticator apps (django-otp).
 
-A user enrols one authenticator app; from then on the login asks for its
+A user enrols one authenticator app; from then on each login requires its
 6-digit code after the password. An owner can require two-factor login for
 everyone, and users without a device are then sent to enrol first.
 
@@ -45,7 +45,7 @@ class TwoFactorError(Exception):
 
 @dataclass(frozen=True)
 class TwoFactorState:
-    """What the middleware needs to know about a logged-in user."""
+    """Snapshot of a logged-in user's two-factor status, read by the middleware."""
 
     has_device: bool
     required: bool

@@ -119,7 +119,8 @@ def credential_expiry(
 def _check_transport(transport: str) -> None:
     if transport not in Connection.Transport.values:
         raise ConnectionRejected(
-            f"Transport {transport!r} is invalid.", field="transport"
+            f"Transport {transport!r} is invalid: use live or simulator.",
+            field="transport",
         )
     if transport == Connection.Transport.SIMULATOR and settings.PRODUCTION:
         raise ConnectionRejected(

@@ -118,7 +118,7 @@ def _arguments(connection, owner):
 def _every_page(client, connection, owner):
     """GET every named URL whose arguments can be filled in."""
     values = _arguments(connection, owner)
-    # A failing page answers 500 here, so the assertions name its URL.
+    # A failing page returns a 500 response, so the assertions name its URL.
     client.raise_request_exception = False
     pages = {}
     skipped = []
