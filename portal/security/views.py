@@ -168,5 +168,5 @@ def security_settings(request: HttpRequest) -> HttpResponse:
                 messages.success(request, "Two-factor login is optional.")
             return redirect("security_settings")
 
-    context = {"form": form, "settings_row": row, "section": "settings"}
+    context = {"form": form, "settings_row": row, "section": "security"}
     return render(request, "security/settings.html", context)
