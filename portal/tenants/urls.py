@@ -4,10 +4,11 @@ Each category's view module keeps its own ``urlpatterns``; add a category
 by importing its module and joining its list here.
 """
 
-from portal.tenants.views import exclusions
+from portal.tenants.views import directory, exclusions
 
 app_name = "tenants"
 
 urlpatterns = [
     *exclusions.urlpatterns,
+    *directory.urlpatterns,
 ]
