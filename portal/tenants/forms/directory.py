@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from typing import Any
 
 from django import forms
 
 from portal.tenants.crud import ItemForm
-from portal.tenants.forms.fields import UUIDListField
 from sophos.errors import SophosError
 
 # Sophos Central limits names and free text; these are the portal's limits,
@@ -117,7 +117,23 @@ class ChoicesAddForm(forms.Form):
         field.error_messages["required"] = "Select at least one."
 
 
+class SophosIdsField(forms.MultipleChoiceField):
+    """Several Sophos ids (UUIDs) ticked in a table; any UUID is a valid choice,
+    because Sophos reports the ids it cannot find."""
+
+    def valid_value(self, value: str) -> bool:
+        try:
+            uuid.UUID(str(value))
+        except ValueError:
+            return False
+        return True
+
+    def clean(self, value: Any) -> list[str]:
+        cleaned: list[str] = super().clean(value)
+        return list(dict.fromkeys(cleaned))
+
+
 class SelectedRemoveForm(forms.Form):
     """The ticked rows of a membership table."""
 
-    ids = UUIDListField(error_messages={"required": "Select at least one to remove."})
+    ids = SophosIdsField(error_messages={"required": "Select at least one to remove."})
