@@ -2,6 +2,7 @@ import json
 import uuid
 from unittest import mock
 
+import httpx
 import pytest
 from django.urls import reverse
 
@@ -40,6 +41,22 @@ def _alert_allowing(action, **filters):
 def tenant(synced_fleet):
     """A mirrored tenant with endpoints and an alert that allows acknowledge."""
     return _alert_allowing("acknowledge", tenant__connection=synced_fleet).tenant
+
+
+def _serve_with(monkeypatch, answer):
+    """Serve the console's client with ``answer`` for every API request."""
+
+    def handle(request):
+        if request.url.path.endswith("/oauth2/token"):
+            return httpx.Response(
+                200, json={"access_token": "mock-token", "expires_in": 3600}
+            )
+        return answer(request)
+
+    transport = httpx.MockTransport(handle)
+    monkeypatch.setattr(
+        "sophos.services.connections._transport_for", lambda connection: transport
+    )
 
 
 @pytest.fixture
@@ -342,6 +359,68 @@ def test_console_rate_limit_message(owner_client, tenant):
     assert 'console-status-error">429</span>' in html
     assert "Sophos is rate-limiting, retried 4 times." in html
     assert "Retry-After" in html
+
+
+def test_console_shows_only_safe_headers(owner_client, tenant, monkeypatch):
+    headers = {
+        "Content-Type": "application/json",
+        "X-Correlation-ID": "corr-123",
+        "Set-Cookie": "session=secret-cookie",
+        "WWW-Authenticate": "Bearer realm=sophos",
+        "X-Internal-Host": "node-7",
+    }
+    _serve_with(
+        monkeypatch,
+        lambda request: httpx.Response(200, headers=headers, json={"items": []}),
+    )
+
+    response = _post(owner_client, tenant=tenant.pk, operation="endpoints_list")
+
+    html = response.content.decode()
+    assert 'console-status-ok">200</span>' in html
+    assert "<dt>X-Correlation-ID</dt>" in html
+    assert "corr-123" in html
+    assert "Set-Cookie" not in html
+    assert "secret-cookie" not in html
+    assert "WWW-Authenticate" not in html
+    assert "node-7" not in html
+
+
+def test_console_timeout_is_shown(owner_client, tenant, monkeypatch):
+    def time_out(request):
+        raise httpx.ReadTimeout("timed out", request=request)
+
+    _serve_with(monkeypatch, time_out)
+
+    response = _post(owner_client, tenant=tenant.pk, operation="endpoints_list")
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert 'console-status-error">No response</span>' in html
+    assert "GET /endpoint/v1/endpoints timed out." in html
+
+
+def test_console_write_timeout_is_audited(owner_client, tenant, monkeypatch):
+    def time_out(request):
+        raise httpx.ReadTimeout("timed out", request=request)
+
+    _serve_with(monkeypatch, time_out)
+
+    _post(owner_client, **_alert_action(tenant))
+
+    entry = AuditEntry.objects.get(operation="console_request")
+    assert entry.outcome == AuditEntry.Outcome.FAILED
+    assert "timed out" in entry.message
+
+
+def test_console_cuts_long_bodies(owner_client, tenant, monkeypatch):
+    monkeypatch.setattr("sophos.services.console.MAX_SHOWN_BODY_CHARS", 40)
+
+    response = _post(owner_client, tenant=tenant.pk, operation="endpoints_list")
+
+    html = response.content.decode()
+    assert "The body is cut short here" in html
+    assert "&quot;pages&quot;" not in html
 
 
 def test_console_never_shows_the_token(owner_client, tenant, synced_fleet):
