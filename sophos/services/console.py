@@ -248,13 +248,15 @@ def console_target(
 
     if connection is None:
         raise ConsoleInputError(
-            f"Choose a {scope} connection: this is a {scope} API.",
+            f"Choose {_article(scope)} {scope} connection: this is "
+            f"{_article(scope)} {scope} API.",
             field="connection",
         )
     if connection.kind and connection.kind != scope:
         raise ConsoleInputError(
-            f"This is a {scope} API, but the connection {connection.name} is a "
-            f"{connection.kind} credential: choose a {scope} connection.",
+            f"This is {_article(scope)} {scope} API, but the connection "
+            f"{connection.name} is {_article(connection.kind)} {connection.kind} "
+            f"credential: choose {_article(scope)} {scope} connection.",
             field="connection",
         )
     header = "X-Partner-ID" if scope == "partner" else "X-Organization-ID"
@@ -331,6 +333,10 @@ def body_skeleton(operation: catalog.Operation) -> str:
         # Sophos Central rejects an empty body on POST and PUT routes.
         return "{}" if operation.method in {"POST", "PUT"} else ""
     return json.dumps(fields, indent=2)
+
+
+def _article(word: str) -> str:
+    return "an" if word[:1] in "aeiou" else "a"
 
 
 # Input checks

@@ -226,6 +226,42 @@ def test_preview_matches_free_form_path(owner_client, tenant):
     assert f"X-Tenant-ID: {tenant.pk}" in html
 
 
+def test_preview_rejects_wrong_connection_kind(owner_client, tenant):
+    response = owner_client.get(
+        reverse("console_preview"),
+        {"tenant": tenant.pk, "method": "GET", "path": "/organization/v1/tenants"},
+        headers=HTMX,
+    )
+
+    html = response.content.decode()
+    assert "Organization API" in html
+    assert "is a partner credential: choose an organization connection." in html
+
+
+def test_preview_needs_organization_connection(owner_client, synced_fleet):
+    response = owner_client.get(
+        reverse("console_preview"),
+        {"method": "GET", "path": "/organization/v1/tenants"},
+        headers=HTMX,
+    )
+
+    html = response.content.decode()
+    assert "Choose an organization connection" in html
+
+
+def test_fill_in_button_loads_operation(owner_client, tenant, no_send):
+    response = owner_client.post(
+        URL, {"load": "1", "operation": "endpoint_get", "tenant": tenant.pk}
+    )
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "<html" in html
+    assert 'name="param_endpointId"' in html
+    assert "The response appears here." in html
+    no_send.assert_not_called()
+
+
 # Sending
 
 
