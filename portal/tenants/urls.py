@@ -4,11 +4,12 @@ Each category's view module keeps its own ``urlpatterns``; add a category
 by importing its module and joining its list here.
 """
 
-from portal.tenants.views import directory, exclusions
+from portal.tenants.views import admins, directory, exclusions
 
 app_name = "tenants"
 
 urlpatterns = [
     *exclusions.urlpatterns,
     *directory.urlpatterns,
+    *admins.urlpatterns,
 ]

@@ -308,11 +308,6 @@ def test_user_groups_list_full_and_partial(owner_client, tenant):
     assert group.name in partial.content.decode()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="The simulator's user_group_create ignores userIds, so the group "
-    "starts empty.",
-)
 def test_user_group_create_with_members(owner_client, tenant):
     user = _first_user(tenant)
 
