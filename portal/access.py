@@ -78,8 +78,10 @@ def sees_every_tenant(user: AnyUser) -> bool:
 
 
 def roles_grantable(user: AnyUser) -> set[str]:
-    """Return the roles the user may grant: owners any role, administrators
-    every role but owner."""
+    """Return the roles the user may grant to others.
+
+    Owners grant any role and administrators every role but owner.
+    """
     roles = user_roles(user)
     if Role.OWNER in roles:
         return set(Role.values)
@@ -89,8 +91,10 @@ def roles_grantable(user: AnyUser) -> set[str]:
 
 
 def user_manageable(actor: AnyUser, target: AbstractBaseUser) -> bool:
-    """Return whether ``actor`` may change ``target``'s account, roles and
-    assignments. Only an owner may change an owner."""
+    """Return whether ``actor`` may change ``target``'s account and access.
+
+    Only an owner may change an owner's account, roles and assignments.
+    """
     if not has_capability(actor, Capability.MANAGE_USERS):
         return False
     if Role.OWNER in user_roles(target):

@@ -45,8 +45,8 @@ def csv_cell(value: object) -> str:
     """Return ``value`` as CSV text that a spreadsheet shows as text.
 
     A value starting with a formula character gets a leading apostrophe, so
-    an audit entry cannot run a formula in the spreadsheet of whoever opens
-    the export.
+    text from an audit entry never runs as a formula when the export is
+    opened in a spreadsheet.
     """
     text = "" if value is None else str(value)
     if text.startswith(FORMULA_PREFIXES):

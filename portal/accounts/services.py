@@ -10,40 +10,21 @@ from __future__ import annotations
 import logging
 from collections.abc import Collection, Iterable
 
-from django.contrib.auth import SESSION_KEY, get_user_model
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
-from django.contrib.sessions.models import Session
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.utils import timezone
 
 from portal import access
 from portal.access import Capability
 from portal.accounts.models import Role, TenantAssignment, TenantGroup, UserRole
+from portal.accounts.sessions import user_sessions_end
 from sophos.models import Tenant
 from sophos.services.audit import audited
 
 logger = logging.getLogger(__name__)
 
 Actor = AbstractBaseUser | AnonymousUser
-
-
-def _sessions_end(user: User) -> int:
-    """Delete the user's unexpired database sessions, logging them out.
-
-    Returns the number deleted. Each session is decoded to find its user, so
-    the cost grows with the number of open sessions.
-    """
-    user_id = str(user.pk)
-    now = timezone.now()
-    doomed = [
-        session.pk
-        for session in Session.objects.filter(expire_date__gt=now).iterator()
-        if str(session.get_decoded().get(SESSION_KEY)) == user_id
-    ]
-    Session.objects.filter(pk__in=doomed).delete()
-    logger.info("ended %s sessions of user %s", len(doomed), user.pk)
-    return len(doomed)
 
 
 def _check_manageable(actor: Actor, user: User) -> None:
@@ -54,10 +35,10 @@ def _check_manageable(actor: Actor, user: User) -> None:
 
 
 def _check_grantable(actor: Actor, roles: Collection[str]) -> None:
-    refused = set(roles) - access.roles_grantable(actor)
-    if refused:
+    forbidden = set(roles) - access.roles_grantable(actor)
+    if forbidden:
         raise PermissionDenied(
-            f"Your role does not allow granting {', '.join(sorted(refused))}."
+            f"Your role does not allow granting {', '.join(sorted(forbidden))}."
         )
 
 
@@ -210,18 +191,11 @@ def user_assignments_set(
     tenants = list(tenants)
     groups = list(groups)
     current = TenantAssignment.objects.filter(user=user)
-    before_tenants = {
-        str(t)
-        for t in current.filter(tenant__isnull=False).values_list(
-            "tenant_id", flat=True
-        )
-    }
-    before_groups = {
-        str(g)
-        for g in current.filter(group__isnull=False).values_list(
-            "group__name", flat=True
-        )
-    }
+    direct = current.filter(tenant__isnull=False).values_list("tenant_id", flat=True)
+    grouped = current.filter(group__isnull=False).values_list("group__name", flat=True)
+    before_tenants = {str(tenant_id) for tenant_id in direct}
+    before_groups = set(grouped)
+
     after_tenants = {str(t.pk) for t in tenants}
     after_groups = {g.name for g in groups}
     if before_tenants == after_tenants and before_groups == after_groups:
@@ -250,7 +224,7 @@ def user_password_set(*, actor: Actor, user: User, password: str) -> None:
     ):
         user.set_password(password)
         user.save(update_fields=["password"])
-        _sessions_end(user)
+        user_sessions_end(user)
 
 
 def user_disable(*, actor: Actor, user: User) -> int:
@@ -266,9 +240,11 @@ def user_disable(*, actor: Actor, user: User) -> int:
     with audited(
         user=actor, operation="user_disable", parameters={"username": user.username}
     ) as audit:
+        # Sessions end before the save so that their count is known; saving
+        # an inactive user also ends any session that starts in between.
+        ended = user_sessions_end(user)
         user.is_active = False
         user.save(update_fields=["is_active"])
-        ended = _sessions_end(user)
         audit.extra["sessions_ended"] = ended
     return ended
 

@@ -1,5 +1,4 @@
-"""Settings pages for owners and administrators: users, tenant groups and
-customer names.
+"""Owner and administrator settings: users, tenant groups, customer names.
 
 Every view checks the capability first, and every change goes through
 ``portal.accounts.services`` or ``sophos.services.tenants``, which record it

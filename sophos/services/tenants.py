@@ -75,8 +75,7 @@ def tenant_customer_name_set(
 
 
 def tenants_name_mismatched(*, tenants: QuerySet[Tenant]) -> QuerySet[Tenant]:
-    """Return the tenants whose customer name is set and differs from the
-    Sophos name."""
+    """Return the tenants whose customer name is set and is not the Sophos name."""
     return (
         tenants.exclude(customer_name="")
         .exclude(customer_name=F("name"))
@@ -85,8 +84,10 @@ def tenants_name_mismatched(*, tenants: QuerySet[Tenant]) -> QuerySet[Tenant]:
 
 
 def tenants_rename_start(*, user: User, tenants: Iterable[Tenant]) -> Job:
-    """Create a job renaming each tenant in Sophos Central to its customer
-    name, and queue it once the surrounding transaction commits."""
+    """Create a job that renames tenants in Sophos Central to their customer names.
+
+    The job is queued once the surrounding transaction commits.
+    """
     chosen = list(tenants)
     title = f"Rename {len(chosen)} tenant{'s' if len(chosen) != 1 else ''} in Sophos"
     job = jobs.job_create(

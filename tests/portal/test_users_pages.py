@@ -242,10 +242,14 @@ def test_it_disables_a_user_and_ends_sessions(owner_client):
 def test_disabled_user_cannot_log_in(owner_client):
     dave = make_user(username="dave")
     owner_client.post(reverse("user_disable", args=[dave.pk]))
+    dave_client = Client()
 
-    logged_in = Client().login(username="dave", password="tech-password-1")
+    response = dave_client.post(
+        reverse("login"), {"username": "dave", "password": "tech-password-1"}
+    )
 
-    assert not logged_in
+    assert response.status_code == 200
+    assert dave_client.get(reverse("fleet")).status_code == 302
 
 
 def test_it_enables_a_disabled_user(owner_client):
