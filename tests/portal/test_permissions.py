@@ -330,6 +330,18 @@ EXPECTATIONS: dict[str, Expectation] = {
     "tenants:policy_settings_reset": Tenant(ACT, get=404, post=404),
     "tenants:policy_setting_reset": Tenant(ACT, get=404, post=404),
     "tenants:policy_compare": Tenant(READ, get=404),
+    # Directory users and groups, admins and roles: ids unknown to Sophos.
+    **crud("tenants:directory_users"),
+    "tenants:directory_user_groups_add": Tenant(WRITE, post=404),
+    "tenants:directory_user_groups_remove": Tenant(WRITE, post=404),
+    **crud("tenants:user_groups"),
+    "tenants:user_group_members_add": Tenant(WRITE, post=404),
+    "tenants:user_group_members_remove": Tenant(WRITE, post=404),
+    **crud("tenants:tenant_admins", editable=False),
+    "tenants:tenant_admin_roles_add": Tenant(WRITE, post=404),
+    "tenants:tenant_admin_roles_remove": Tenant(WRITE, post=404),
+    **crud("tenants:tenant_roles"),
+    "tenants:tenant_permission_sets_list": Tenant(READ),
 }
 
 
@@ -453,6 +465,7 @@ SUBSTITUTIONS: dict[str, Callable[[World, str, str], Any]] = {
     "endpoint_id": _endpoint_param,
     "endpoint_group_id": lambda world, scope, role: UNKNOWN_ITEM_ID,
     "policy_id": lambda world, scope, role: UNKNOWN_ITEM_ID,
+    "assignment_id": lambda world, scope, role: UNKNOWN_ITEM_ID,
     "policy_type": lambda world, scope, role: "threat-protection",
     "setting_key": lambda world, scope, role: "endpoint.malware.enabled",
     "year": lambda world, scope, role: 2025,
