@@ -13,6 +13,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from django.db.models import QuerySet
+
 from sophos.models import Endpoint, Tenant
 from sophos.services.payloads import ids, integer, mapping, text, timestamp
 from sophos.services.tenant_api import (
@@ -276,6 +278,14 @@ def endpoint_group_endpoint_remove(
     Endpoint.objects.filter(tenant=tenant, pk__in=_uuids([endpoint_id])).update(
         group_name=""
     )
+
+
+def mirrored_endpoints_list(*, tenant: Tenant, type: str = "") -> QuerySet[Endpoint]:
+    """Return the tenant's mirrored endpoints by hostname, optionally of a type."""
+    endpoints = Endpoint.objects.filter(tenant=tenant)
+    if type:
+        endpoints = endpoints.filter(type=type)
+    return endpoints.order_by("hostname", "id")
 
 
 def _uuids(values: Iterable[str]) -> list[uuid.UUID]:

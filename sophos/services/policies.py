@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sophos.errors import BadRequest, NotFound
-from sophos.models import Tenant
+from sophos.models import Endpoint, Tenant
 from sophos.services.payloads import (
     actor_from,
     ids,
@@ -83,6 +83,18 @@ _METADATA_KINDS = {
 }
 
 
+def value_text(value: Any) -> str:
+    """Return a setting value as pages show it: On or Off, a comma-separated
+    list, or the value as text."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "On" if value else "Off"
+    if isinstance(value, list):
+        return ", ".join(value_text(item) for item in value) or "(none)"
+    return str(value)
+
+
 def policy_type_label(policy_type: str) -> str:
     return POLICY_TYPES.get(policy_type) or policy_type.replace("-", " ").capitalize()
 
@@ -94,6 +106,16 @@ class SettingMetadata:
     type: str
     default_value: Any
     choices: list[str] = field(default_factory=list)
+    # Empty when the reply does not name the policy type of the setting.
+    policy_type: str = ""
+
+    @property
+    def policy_type_label(self) -> str:
+        return policy_type_label(self.policy_type) if self.policy_type else ""
+
+    @property
+    def default_text(self) -> str:
+        return value_text(self.default_value)
 
 
 @dataclass(frozen=True)
@@ -114,6 +136,14 @@ class PolicySetting:
     @property
     def editable(self) -> bool:
         return self.kind in EDITABLE_KINDS
+
+    @property
+    def value_text(self) -> str:
+        return value_text(self.value)
+
+    @property
+    def recommended_text(self) -> str:
+        return value_text(self.recommended_value) if self.has_recommended else ""
 
     @property
     def is_recommended(self) -> bool:
@@ -319,32 +349,43 @@ def policies_list(*, tenant: Tenant, policy_type: str = "") -> list[PolicySummar
     return [PolicySummary(**_summary_fields(item)) for item in items]
 
 
-def policy_settings_metadata_get(
+def policy_settings_metadata_list(
     *, tenant: Tenant, policy_type: str = ""
-) -> dict[str, SettingMetadata]:
-    """Read the settings metadata, keyed by setting key."""
+) -> list[SettingMetadata]:
+    """Read the settings metadata, of every policy type or of one."""
     params = {"policyType": policy_type} if policy_type else None
     data = mapping(
         tenant_call(tenant, "policy_settings_metadata_get", params=params).data
     )
-    found: dict[str, SettingMetadata] = {}
+    found: list[SettingMetadata] = []
     for group in map(mapping, data.get("items") or []):
-        group_type = text(group.get("policyType"))
-        if policy_type and group_type and group_type != policy_type:
+        group_type = text(group.get("policyType")) or policy_type
+        if policy_type and group_type != policy_type:
             continue
         for item in map(mapping, group.get("items") or []):
             key = text(item.get("name"))
             if not key:
                 continue
             choices = item.get("enum") or item.get("allowedValues") or []
-            found[key] = SettingMetadata(
-                key=key,
-                description=text(item.get("description")),
-                type=text(item.get("type")),
-                default_value=item.get("defaultValue"),
-                choices=strings(choices),
+            found.append(
+                SettingMetadata(
+                    key=key,
+                    description=text(item.get("description")),
+                    type=text(item.get("type")),
+                    default_value=item.get("defaultValue"),
+                    choices=strings(choices),
+                    policy_type=group_type,
+                )
             )
     return found
+
+
+def policy_settings_metadata_get(
+    *, tenant: Tenant, policy_type: str
+) -> dict[str, SettingMetadata]:
+    """Read the settings metadata of one policy type, keyed by setting key."""
+    listed = policy_settings_metadata_list(tenant=tenant, policy_type=policy_type)
+    return {metadata.key: metadata for metadata in listed}
 
 
 def _metadata_or_empty(tenant: Tenant, policy_type: str) -> dict[str, SettingMetadata]:
@@ -444,6 +485,42 @@ def _assignment_reason(
     if person_id and person_id in applies_to.users:
         return "Assigned to the endpoint's user."
     return ""
+
+
+@dataclass(frozen=True)
+class AssignmentOptions:
+    """The users, groups and endpoints a policy can be assigned to, as
+    ``(id, label)`` pairs."""
+
+    users: list[tuple[str, str]]
+    user_groups: list[tuple[str, str]]
+    endpoints: list[tuple[str, str]]
+    endpoint_groups: list[tuple[str, str]]
+
+
+def _named(items: Iterable[Mapping[str, Any]], *extra: str) -> list[tuple[str, str]]:
+    options = []
+    for item in items:
+        identifier = text(item.get("id"))
+        label = text(item.get("name")) or identifier
+        details = [text(item.get(key)) for key in extra if text(item.get(key))]
+        if details:
+            label = f"{label} ({', '.join(details)})"
+        if identifier:
+            options.append((identifier, label))
+    return sorted(options, key=lambda option: option[1].casefold())
+
+
+def policy_assignment_options(*, tenant: Tenant) -> AssignmentOptions:
+    """Read the directory users and groups and the endpoint groups live, and
+    the endpoints from the mirror."""
+    endpoints = Endpoint.objects.filter(tenant=tenant).order_by("hostname", "id")
+    return AssignmentOptions(
+        users=_named(tenant_items(tenant, "users_list"), "email"),
+        user_groups=_named(tenant_items(tenant, "user_groups_list")),
+        endpoints=[(str(e.pk), f"{e.hostname} ({e.type})") for e in endpoints],
+        endpoint_groups=_named(tenant_items(tenant, "endpoint_groups_list"), "type"),
+    )
 
 
 # -- changing ---------------------------------------------------------------------
