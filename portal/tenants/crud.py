@@ -35,6 +35,7 @@ from portal.tenants.common import (
     HtmxHttpRequest,
     Table,
     add_sophos_error,
+    cell_text,
     csv_response,
     render_page,
     sophos_error_text,
@@ -84,6 +85,9 @@ class Collection(Generic[T]):
     # Names one item in headings and confirmations.
     item_label: Callable[[T], str]
     intro: str = ""
+    # A template with links between related collections, shown above the
+    # page heading.
+    subnav: str = ""
     get_item: Callable[[Tenant, str], T] | None = None
     # Labelled values of the detail page.
     details: Callable[[T], Sequence[tuple[str, object]]] | None = None
@@ -102,7 +106,8 @@ class Collection(Generic[T]):
     delete_error: Callable[[SophosError, T], str] | None = None
     # "uuid" for Sophos ids that are UUIDs, "str" otherwise.
     id_converter: str = "uuid"
-    # Lists the item pages without a detail page, e.g. read-only lists.
+    # False for a collection whose items have no page of their own, such as
+    # the web categories.
     has_detail: bool = True
 
     def url(self, action: str, tenant: Tenant, item_id: str | None = None) -> str:
@@ -204,6 +209,9 @@ def _list_response(
 def _collection_context(collection: Collection[Any], tenant: Tenant) -> dict[str, Any]:
     return {
         "collection": collection,
+        "subnav": collection.subnav,
+        "subnav_current": collection.key,
+        "section_title": collection.title,
         "list_url": collection.url("list", tenant),
         "create_url": collection.url("create", tenant) if collection.create else "",
         "can_delete": collection.delete is not None,
@@ -316,7 +324,7 @@ def _detail_view(collection: Collection[T]) -> Callable[..., HttpResponse]:
             {
                 "item": item,
                 "item_label": collection.item_label(item),
-                "details": collection.details(item) if collection.details else [],
+                "details": _detail_texts(collection, item),
                 "form": form,
                 "action_url": collection.url("detail", tenant, str(item_id)),
                 "delete_url": (
@@ -333,6 +341,12 @@ def _detail_view(collection: Collection[T]) -> Callable[..., HttpResponse]:
 
     view.__name__ = f"{collection.key}_detail"
     return view
+
+
+def _detail_texts(collection: Collection[T], item: T) -> list[tuple[str, str]]:
+    if collection.details is None:
+        return []
+    return [(label, cell_text(value)) for label, value in collection.details(item)]
 
 
 def _update(
@@ -463,9 +477,11 @@ def _confirm_failed(
     confirm: ConfirmDelete,
     text: str,
 ) -> HttpResponse:
-    # htmx swaps only 2xx responses by default, so the failed delete answers
-    # 200 and moves the swap to the confirmation panel.
-    status = 200 if request.htmx else (confirm.error.status or 502)  # type: ignore[union-attr]
+    # htmx swaps only 2xx responses by default, so the failed delete returns
+    # 200 to htmx and moves the swap to the confirmation panel. A plain page
+    # gets the Sophos status, or 502 when no response arrived.
+    sophos_status = confirm.error.status if confirm.error else None
+    status = 200 if request.htmx else (sophos_status or 502)
     response = _confirm_page(
         request, collection, tenant, confirm, error_text=text, status=status
     )

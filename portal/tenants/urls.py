@@ -4,12 +4,20 @@ Each category's view module keeps its own ``urlpatterns``; add a category
 by importing its module and joining its list here.
 """
 
-from portal.tenants.views import admins, directory, exclusions
+from portal.tenants.views import (
+    admins,
+    directory,
+    exclusions,
+    exploit_mitigation,
+    web_control,
+)
 
 app_name = "tenants"
 
 urlpatterns = [
     *exclusions.urlpatterns,
+    *exploit_mitigation.urlpatterns,
+    *web_control.urlpatterns,
     *directory.urlpatterns,
     *admins.urlpatterns,
 ]

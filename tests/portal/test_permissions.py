@@ -297,6 +297,17 @@ EXPECTATIONS: dict[str, Expectation] = {
     **crud("tenants:blocked_items", editable=False),
     **crud("tenants:isolation_exclusions"),
     **crud("tenants:intrusion_prevention_exclusions"),
+    **crud("tenants:exploit_applications"),
+    "tenants:detected_exploits_list": Tenant(READ),
+    "tenants:detected_exploits_detail": Tenant(READ, get=404),
+    "tenants:exploit_categories": Tenant(READ),
+    **crud("tenants:local_sites"),
+    "tenants:web_categories_list": Tenant(READ),
+    "tenants:tls_decryption": Tenant(WRITE, get=200, post=302),
+    "tenants:tls_excluded_websites_list": Tenant(READ),
+    "tenants:tls_excluded_websites_add": Tenant(WRITE, post=400),
+    "tenants:tls_excluded_websites_remove": Tenant(ACT, get=400, post=400),
+    "tenants:tls_excluded_websites_clear": Tenant(ACT, post=302),
     # Endpoint detail and actions on an endpoint of the URL's tenant; an
     # empty POST is an invalid isolation or tamper protection form.
     "tenants:endpoint_detail": Tenant(READ),
