@@ -303,6 +303,12 @@ SOPHOS_MAX_RETRIES = env_int("SOPHOS_MAX_RETRIES", 4)
 SOPHOS_CALLS_PER_MINUTE = env_int("SOPHOS_CALLS_PER_MINUTE", 100)
 SOPHOS_CALLS_PER_DAY = env_int("SOPHOS_CALLS_PER_DAY", 200_000)
 
+# The scheduled sync fetches only endpoints seen and alerts raised since the
+# last sync. No API lists deletions, so a tenant whose last full pass is
+# SYNC_FULL_EVERY_SECONDS old gets a full pass instead.
+SYNC_INCREMENTAL_EVERY_MINUTES = env_int("SYNC_INCREMENTAL_EVERY_MINUTES", 15)
+SYNC_FULL_EVERY_SECONDS = env_int("SYNC_FULL_EVERY_SECONDS", 86_400)
+
 # The embedded Sophos Central simulator and its seeded demo fleet.
 SIMULATOR_SEED = env_int("SIMULATOR_SEED", 1)
 SIMULATOR_TENANTS = env_int("SIMULATOR_TENANTS", 12)

@@ -76,6 +76,15 @@ class Tenant(models.Model):
     last_synced_at = models.DateTimeField(null=True, blank=True)
     first_seen_at = models.DateTimeField(auto_now_add=True)
 
+    # Sync state. A full pass lists everything and removes what Sophos no
+    # longer lists. An incremental pass requests only the endpoints seen and
+    # the alerts raised since the high-water marks, which are the newest
+    # ``lastSeenAt`` and ``raisedAt`` mirrored so far, by Sophos's clock.
+    last_full_sync_at = models.DateTimeField(null=True, blank=True)
+    last_incremental_sync_at = models.DateTimeField(null=True, blank=True)
+    endpoints_high_water = models.DateTimeField(null=True, blank=True)
+    alerts_high_water = models.DateTimeField(null=True, blank=True)
+
     class Meta:
         ordering = ["name"]
         indexes = [models.Index(fields=["name"])]

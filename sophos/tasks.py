@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from sophos.services.sync import sync_run
+from sophos.services.sync import sync_item_run, sync_run, sync_scheduled
 
 logger = logging.getLogger(__name__)
 
@@ -13,6 +13,18 @@ def sync_run_task(job_id: int) -> str:
     logger.info("task sync_run job=%s", job_id)
     job = sync_run(job_id=job_id)
     return str(job.status)
+
+
+def sync_item_task(item_id: int) -> str:
+    logger.info("task sync_item_run item=%s", item_id)
+    item = sync_item_run(item_id=item_id)
+    return str(item.status)
+
+
+def sync_scheduled_task() -> str:
+    job = sync_scheduled()
+    logger.info("task sync_scheduled job=%s", job.pk if job else "-")
+    return str(job.pk) if job else "skipped"
 
 
 def alerts_bulk_action_run_task(job_id: int) -> str:

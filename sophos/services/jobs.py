@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
 from sophos.errors import SophosError
@@ -63,17 +63,44 @@ def job_start(*, job: Job) -> None:
     job.save(update_fields=["status", "started_at"])
 
 
+def job_item_claim(*, item_id: int) -> JobItem | None:
+    """Start a queued item and return it, or return None if it has started.
+
+    The status changes in one conditional ``UPDATE``, so when a task is
+    delivered twice only one delivery runs the item.
+    """
+    claimed = JobItem.objects.filter(pk=item_id, status=JobItem.Status.QUEUED).update(
+        status=JobItem.Status.RUNNING, updated_at=timezone.now()
+    )
+    if not claimed:
+        return None
+    return JobItem.objects.select_related("job").get(pk=item_id)
+
+
 def job_item_start(*, item: JobItem) -> None:
     item.status = JobItem.Status.RUNNING
     item.save(update_fields=["status", "updated_at"])
 
 
+UNFINISHED_ITEM_STATUSES = (JobItem.Status.QUEUED, JobItem.Status.RUNNING)
+
+
 def _item_end(item: JobItem, status: str, message: str, correlation_id: str) -> None:
+    # The update applies only to an unfinished item, so an item that ends
+    # twice (a task delivered again) adds one to the job's progress, once.
+    ended = JobItem.objects.filter(
+        pk=item.pk, status__in=UNFINISHED_ITEM_STATUSES
+    ).update(
+        status=status,
+        message=message,
+        correlation_id=correlation_id,
+        updated_at=timezone.now(),
+    )
     item.status = status
     item.message = message
     item.correlation_id = correlation_id
-    item.save(update_fields=["status", "message", "correlation_id", "updated_at"])
-    Job.objects.filter(pk=item.job_id).update(done=F("done") + 1)
+    if ended:
+        Job.objects.filter(pk=item.job_id).update(done=F("done") + 1)
 
 
 def job_item_succeed(*, item: JobItem, message: str = "") -> None:
@@ -87,6 +114,28 @@ def job_item_skip(*, item: JobItem, message: str) -> None:
 def job_item_fail(*, item: JobItem, error: BaseException) -> None:
     correlation_id = error.correlation_id if isinstance(error, SophosError) else ""
     _item_end(item, JobItem.Status.FAILED, str(error), correlation_id)
+
+
+def job_finish_when_done(*, job_id: int) -> Job | None:
+    """Finish the job once none of its items is queued or running.
+
+    Tasks that each run one item call this when their item ends. A single
+    ``UPDATE`` claims the job only while it has no unfinished item and no
+    ``finished_at``, so exactly one caller finishes it, even when the last
+    items end at the same time in several workers. Returns the finished job,
+    or None when items are still open or another caller finished it.
+    """
+    unfinished = JobItem.objects.filter(
+        job_id=OuterRef("pk"), status__in=UNFINISHED_ITEM_STATUSES
+    )
+    claimed = (
+        Job.objects.filter(pk=job_id, finished_at__isnull=True)
+        .exclude(Exists(unfinished))
+        .update(finished_at=timezone.now())
+    )
+    if not claimed:
+        return None
+    return job_finish(job=Job.objects.get(pk=job_id))
 
 
 def job_finish(*, job: Job, error: str = "") -> Job:

@@ -1,12 +1,35 @@
 """The client and the sync against the embedded simulator."""
 
+import datetime as dt
+import io
+
 import pytest
+from django.core.management import call_command
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django_q.models import Schedule
 
 from sophos.client import SophosClient
 from sophos.models import Alert, Endpoint, Job, JobItem, Tenant
 from sophos.services.connections import client_for
-from sophos.services.jobs import job_create
-from sophos.services.sync import sync_run, sync_start
+from sophos.services.jobs import (
+    ItemSpec,
+    job_create,
+    job_finish_when_done,
+    job_item_succeed,
+    job_start,
+)
+from sophos.services.sync import (
+    HIGH_WATER_OVERLAP,
+    SCHEDULE_NAME,
+    sync_item_run,
+    sync_run,
+    sync_schedule_ensure,
+    sync_scheduled,
+    sync_start,
+)
+from sophos.simulator import clock as sim_clock
+from sophos.simulator.api.alerts import ALERT_KIND
 from sophos.simulator.api.endpoints import ENDPOINT_KIND
 from sophos.simulator.faults import reset_faults, set_faults
 from sophos.simulator.models import SimObject, SimTenant
@@ -14,6 +37,8 @@ from sophos.simulator.seed import demo_credential
 from sophos.simulator.transport import SimulatorTransport
 
 pytestmark = pytest.mark.django_db
+
+NEW_ALERT_ID = "0b5e7c1e-5a2b-4c55-9a1d-2f3e4d5c6b7a"
 
 
 @pytest.fixture(autouse=True)
@@ -165,3 +190,280 @@ def test_client_for_uses_the_simulator_for_the_demo_connection(demo_connection):
         me = client.whoami()
 
     assert me.id == demo_credential().partner_id
+
+
+# Fan-out, job bookkeeping and incremental passes.
+
+
+@pytest.fixture
+def sent_urls(monkeypatch):
+    """The URL of every request the simulator transport handles."""
+    urls: list[str] = []
+    handle = SimulatorTransport.handle_request
+
+    def recording(self, request):
+        urls.append(str(request.url))
+        return handle(self, request)
+
+    monkeypatch.setattr(SimulatorTransport, "handle_request", recording)
+    return urls
+
+
+@pytest.fixture
+def queued_tasks(monkeypatch):
+    """Tasks the sync queues, kept instead of run."""
+    queued: list[tuple[str, tuple]] = []
+    monkeypatch.setattr(
+        "sophos.services.sync.async_task",
+        lambda name, *args, **options: queued.append((name, args)),
+    )
+    return queued
+
+
+def incremental_sync() -> Job:
+    job = job_create(
+        kind="sync", title="Sync", user=None, parameters={"mode": "incremental"}
+    )
+    return sync_run(job_id=job.pk)
+
+
+def sim_endpoint(tenant: Tenant, *, oldest: bool) -> SimObject:
+    rows = SimObject.objects.filter(kind=ENDPOINT_KIND, scope_id=str(tenant.pk))
+    order = "data__lastSeenAt" if oldest else "-data__lastSeenAt"
+    return rows.order_by(order).first()
+
+
+def test_sync_queues_one_task_per_tenant(demo_connection, queued_tasks):
+    job = run_sync()
+
+    item_ids = list(job.items.values_list("pk", flat=True))
+    assert job.status == Job.Status.RUNNING
+    assert len(item_ids) == Tenant.objects.count()
+    assert queued_tasks == [("sophos.tasks.sync_item_task", (pk,)) for pk in item_ids]
+
+
+def test_last_item_to_end_finishes_the_job(demo_connection, queued_tasks):
+    job = run_sync()
+    *first_items, last_item = reversed(job.items.order_by("pk"))
+
+    for item in first_items:
+        sync_item_run(item_id=item.pk)
+        job.refresh_from_db()
+        assert job.status == Job.Status.RUNNING
+    sync_item_run(item_id=last_item.pk)
+
+    job.refresh_from_db()
+    assert job.status == Job.Status.SUCCEEDED
+    assert job.finished_at is not None
+    assert job.done == job.total == len(first_items) + 1
+
+
+def test_item_delivered_twice_runs_once(demo_connection, queued_tasks, sent_urls):
+    job = run_sync()
+    item = job.items.first()
+    sync_item_run(item_id=item.pk)
+    calls_after_first = len(sent_urls)
+
+    sync_item_run(item_id=item.pk)
+
+    job.refresh_from_db()
+    assert len(sent_urls) == calls_after_first
+    assert job.done == 1
+
+
+def test_item_ending_twice_counts_once(demo_connection):
+    job = job_create(
+        kind="test", title="Test", user=None, items=[ItemSpec(target="one")]
+    )
+    item = job.items.get()
+
+    job_item_succeed(item=item)
+    job_item_succeed(item=item)
+
+    job.refresh_from_db()
+    assert job.done == 1
+
+
+def test_job_finish_when_done_finishes_once(demo_connection):
+    job = job_create(
+        kind="test", title="Test", user=None, items=[ItemSpec(target="one")]
+    )
+    job_start(job=job)
+    assert job_finish_when_done(job_id=job.pk) is None
+    job_item_succeed(item=job.items.get())
+
+    first = job_finish_when_done(job_id=job.pk)
+    second = job_finish_when_done(job_id=job.pk)
+
+    assert first is not None
+    assert first.status == Job.Status.SUCCEEDED
+    assert second is None
+
+
+def test_cancelled_job_skips_its_remaining_items(demo_connection, queued_tasks):
+    job = run_sync()
+    Job.objects.filter(pk=job.pk).update(status=Job.Status.CANCELLED)
+
+    for item in job.items.all():
+        sync_item_run(item_id=item.pk)
+
+    job.refresh_from_db()
+    statuses = set(job.items.values_list("status", flat=True))
+    assert statuses == {JobItem.Status.SKIPPED}
+    assert job.status == Job.Status.CANCELLED
+    assert job.finished_at is not None
+
+
+def test_failed_tenant_list_fails_its_connection_item(demo_connection):
+    set_faults(rate_5xx=1.0)
+
+    job = run_sync()
+
+    item = job.items.get()
+    assert job.status == Job.Status.FAILED
+    assert item.target == f"connection:{demo_connection.pk}"
+    assert item.status == JobItem.Status.FAILED
+
+
+def test_full_sync_sets_the_sync_state(demo_connection):
+    run_sync()
+
+    tenant = Tenant.objects.order_by("name").first()
+    newest_seen = sim_endpoint(tenant, oldest=False).data["lastSeenAt"]
+    assert tenant.last_full_sync_at is not None
+    assert tenant.last_incremental_sync_at is None
+    assert tenant.endpoints_high_water == parse_datetime(newest_seen)
+    assert tenant.alerts_high_water == max(
+        tenant.alerts.values_list("raised_at", flat=True)
+    )
+
+
+def test_incremental_sync_asks_only_for_changes(demo_connection, sent_urls):
+    run_sync()
+    sent_urls.clear()
+
+    job = incremental_sync()
+
+    tenant = Tenant.objects.order_by("name").first()
+    endpoint_urls = [u for u in sent_urls if "/endpoint/v1/endpoints" in u]
+    alert_urls = [u for u in sent_urls if "/common/v1/alerts" in u]
+    since = (tenant.endpoints_high_water - HIGH_WATER_OVERLAP).strftime("%H%%3A%M")
+    assert job.status == Job.Status.SUCCEEDED
+    assert len(endpoint_urls) == len(alert_urls) == Tenant.objects.count()
+    assert all("lastSeenAfter=" in url for url in endpoint_urls)
+    assert all("from=" in url for url in alert_urls)
+    assert any(since in url for url in endpoint_urls)
+    assert tenant.last_incremental_sync_at is not None
+
+
+def test_incremental_sync_mirrors_what_changed(demo_connection):
+    run_sync()
+    tenant = Tenant.objects.order_by("name").first()
+    seen_now = sim_endpoint(tenant, oldest=True)
+    seen_now.data["lastSeenAt"] = sim_clock.now_iso()
+    seen_now.data["health"]["overall"] = "bad"
+    seen_now.save()
+    alert = SimObject.objects.filter(kind=ALERT_KIND, scope_id=str(tenant.pk)).first()
+    SimObject.objects.create(
+        kind=ALERT_KIND,
+        scope_id=alert.scope_id,
+        object_id=NEW_ALERT_ID,
+        seq=alert.seq + 10_000,
+        data={**alert.data, "id": NEW_ALERT_ID, "raisedAt": sim_clock.now_iso()},
+    )
+
+    incremental_sync()
+
+    tenant.refresh_from_db()
+    assert Endpoint.objects.get(pk=seen_now.object_id).health == "bad"
+    assert Alert.objects.filter(pk=NEW_ALERT_ID).exists()
+    assert tenant.endpoints_bad == tenant.endpoints.filter(health="bad").count()
+    assert tenant.alerts_high_water == parse_datetime(
+        SimObject.objects.get(object_id=NEW_ALERT_ID).data["raisedAt"]
+    )
+
+
+def test_incremental_sync_misses_deletions_until_full_pass(demo_connection, settings):
+    run_sync()
+    tenant = Tenant.objects.order_by("name").first()
+    deleted = sim_endpoint(tenant, oldest=True)
+    deleted.delete()
+    # The oldest lastSeenAt lies before the high-water mark, so an
+    # incremental pass does not fetch this endpoint.
+    unseen_change = sim_endpoint(tenant, oldest=True)
+    unseen_change.data["hostname"] = "renamed-quietly"
+    unseen_change.save()
+
+    incremental_sync()
+    kept_before_full_pass = Endpoint.objects.filter(pk=deleted.object_id).exists()
+    name_before_full_pass = Endpoint.objects.get(pk=unseen_change.object_id).hostname
+    settings.SYNC_FULL_EVERY_SECONDS = 0
+    incremental_sync()
+
+    tenant.refresh_from_db()
+    assert kept_before_full_pass
+    assert name_before_full_pass != "renamed-quietly"
+    assert not Endpoint.objects.filter(pk=deleted.object_id).exists()
+    assert Endpoint.objects.get(pk=unseen_change.object_id).hostname == (
+        "renamed-quietly"
+    )
+    assert tenant.endpoints_total == tenant.endpoints.count()
+
+
+def test_sync_keeps_a_customer_name_saved_meanwhile(demo_connection):
+    run_sync()
+    Tenant.objects.update(customer_name="Kept Ltd")
+
+    incremental_sync()
+
+    assert set(Tenant.objects.values_list("customer_name", flat=True)) == {"Kept Ltd"}
+
+
+def test_scheduled_sync_starts_an_incremental_job(
+    demo_connection, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        job = sync_scheduled()
+
+    job.refresh_from_db()
+    assert job.parameters["mode"] == "incremental"
+    assert job.status == Job.Status.SUCCEEDED
+
+
+def test_scheduled_sync_skips_while_a_sync_runs(demo_connection):
+    running = job_create(kind="sync", title="Sync", user=None)
+    job_start(job=running)
+
+    assert sync_scheduled() is None
+
+
+def test_scheduled_sync_ignores_a_dead_job(demo_connection, queued_tasks):
+    dead = job_create(kind="sync", title="Sync", user=None)
+    Job.objects.filter(pk=dead.pk).update(
+        status=Job.Status.RUNNING,
+        created_at=timezone.now() - dt.timedelta(days=2),
+    )
+
+    assert sync_scheduled() is not None
+
+
+def test_schedule_is_created_once(settings):
+    settings.SYNC_INCREMENTAL_EVERY_MINUTES = 7
+
+    sync_schedule_ensure()
+    sync_schedule_ensure()
+
+    schedule = Schedule.objects.get(name=SCHEDULE_NAME)
+    assert Schedule.objects.filter(func=schedule.func).count() == 1
+    assert schedule.minutes == 7
+    assert schedule.schedule_type == Schedule.MINUTES
+
+
+def test_portal_setup_schedules_the_sync_once(settings, tmp_path):
+    settings.DATA_DIR = tmp_path
+
+    call_command("portal_setup", stdout=io.StringIO())
+    call_command("portal_setup", stdout=io.StringIO())
+
+    assert Schedule.objects.filter(name=SCHEDULE_NAME).count() == 1
+    assert Tenant.objects.filter(sync_status=Tenant.SyncStatus.OK).exists()

@@ -1,4 +1,7 @@
-"""Prepare the embedded demo: cache table, simulator fleet, login, first sync."""
+"""Prepare the embedded demo: cache table, simulator fleet, login, first sync.
+
+It also creates the schedule of the incremental sync.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +17,7 @@ from portal.env import local_secret
 from sophos.models import Job, Tenant
 from sophos.services.connections import demo_connection_ensure
 from sophos.services.jobs import job_create
-from sophos.services.sync import sync_run
+from sophos.services.sync import sync_run, sync_schedule_ensure
 
 DEMO_USERNAME = "demo"
 
@@ -22,8 +25,8 @@ DEMO_USERNAME = "demo"
 class Command(BaseCommand):
     help = (
         "Create the cache table, seed the embedded simulator when it is empty, "
-        "create the demo owner and the simulator connection, and sync the fleet "
-        "the first time. Safe to run again."
+        "create the demo owner and the simulator connection, sync the fleet "
+        "the first time, and schedule the incremental sync. Safe to run again."
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -57,11 +60,16 @@ class Command(BaseCommand):
                 user=user,
                 parameters={"connection_id": connection.pk},
             )
-            job = sync_run(job_id=job.pk)
+            job = sync_run(job_id=job.pk, inline=True)
             self.stdout.write(f"First sync: {job.get_status_display()}.")
         else:
             queued = Job.objects.filter(status=Job.Status.QUEUED).count()
             self.stdout.write(f"Fleet already synced; {queued} jobs queued.")
+
+        schedule = sync_schedule_ensure()
+        self.stdout.write(
+            f"Incremental sync scheduled every {schedule.minutes} minutes."
+        )
 
         self.stdout.write(
             self.style.SUCCESS(
