@@ -8,6 +8,7 @@ from portal.tenants.views import (
     admins,
     directory,
     exclusions,
+    firewalls,
     exploit_mitigation,
     web_control,
 )
@@ -20,4 +21,5 @@ urlpatterns = [
     *web_control.urlpatterns,
     *directory.urlpatterns,
     *admins.urlpatterns,
+    *firewalls.urlpatterns,
 ]

@@ -353,6 +353,14 @@ EXPECTATIONS: dict[str, Expectation] = {
     "tenants:tenant_admin_roles_remove": Tenant(WRITE, post=404),
     **crud("tenants:tenant_roles"),
     "tenants:tenant_permission_sets_list": Tenant(READ),
+    # Firewalls: an empty selection is invalid; ids are unknown to Sophos.
+    "tenants:firewalls_list": Tenant(READ),
+    "tenants:firewalls_firmware": Tenant(WRITE, get=400, post=400),
+    "tenants:firewalls_firmware_cancel": Tenant(WRITE, post=400),
+    "tenants:firewalls_detail": Tenant(WRITE, get=404, post=404),
+    "tenants:firewalls_group": Tenant(WRITE, post=404),
+    "tenants:firewalls_delete": Tenant(ACT, get=404, post=404),
+    **crud("tenants:firewall_groups"),
 }
 
 
