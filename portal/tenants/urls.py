@@ -9,6 +9,7 @@ from portal.tenants.views import (
     directory,
     exclusions,
     firewalls,
+    migrations,
     exploit_mitigation,
     web_control,
 )
@@ -22,4 +23,5 @@ urlpatterns = [
     *directory.urlpatterns,
     *admins.urlpatterns,
     *firewalls.urlpatterns,
+    *migrations.urlpatterns,
 ]

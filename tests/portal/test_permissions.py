@@ -361,6 +361,11 @@ EXPECTATIONS: dict[str, Expectation] = {
     "tenants:firewalls_group": Tenant(WRITE, post=404),
     "tenants:firewalls_delete": Tenant(ACT, get=404, post=404),
     **crud("tenants:firewall_groups"),
+    # Migrations: an empty form is invalid; the job id is unknown to Sophos.
+    "tenants:migrations_list": Tenant(READ),
+    "tenants:migrations_create": Tenant(ACT, post=400),
+    "tenants:migrations_start": Tenant(ACT, post=400),
+    "tenants:migrations_detail": Tenant(READ, get=404),
 }
 
 
