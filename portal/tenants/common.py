@@ -165,6 +165,11 @@ class Table(Generic[T]):
     filters: tuple[Filter[T], ...] = ()
     search_help: str = ""
 
+    @property
+    def searchable(self) -> bool:
+        # Templates call callables, so they test this instead of ``search``.
+        return self.search is not None
+
     def sort_keys(self) -> set[str]:
         keys = {column.key for column in self.columns if column.sortable}
         return keys | {f"-{key}" for key in keys}

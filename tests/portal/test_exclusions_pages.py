@@ -72,6 +72,7 @@ def test_allowed_list_full_page(owner_client, tenant, allowed):
     assert _url("allowed_items_create", tenant) in html
     assert _url("allowed_items_delete", tenant, allowed.id) in html
     assert 'aria-current="page">Allowed items' in html
+    assert 'type="search" name="q"' in html
 
 
 def test_allowed_list_htmx_partial(owner_client, tenant, allowed):
