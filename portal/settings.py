@@ -100,7 +100,7 @@ MIDDLEWARE = [
 
 # django-axes checks for a lockout before the password is compared.
 AUTHENTICATION_BACKENDS = [
-    "axes.backends.AxesStandaloneBackend",
+    "portal.security.backends.LoginThrottleBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 

@@ -482,3 +482,12 @@ def test_login_rules_are_for_owners_only(client):
     response = client.get(reverse("security_settings"))
 
     assert response.status_code == 403
+
+
+def test_test_client_login_still_works(client):
+    make_user(username="alice")
+
+    logged_in = client.login(username="alice", password=PASSWORD)
+
+    assert logged_in is True
+    assert client.get(FLEET_URL).status_code == 200
