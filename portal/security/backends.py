@@ -25,7 +25,7 @@ class LoginThrottleBackend(AxesStandaloneBackend):  # type: ignore[misc]
         **kwargs: Any,
     ) -> AbstractBaseUser | None:
         if request is None:
-            # NOTE: such a call is not throttled; only the login page is.
+            # NOTE: such a call is not throttled. Only the login page is.
             return None
         user: AbstractBaseUser | None = super().authenticate(
             request, username, password, **kwargs

@@ -173,12 +173,16 @@ def login_verify(*, request: HttpRequest, token: str) -> str:
 
 
 def two_factor_remove(
-    *, actor: AnyUser, user: AbstractBaseUser, request: HttpRequest | None = None
+    *,
+    actor: AnyUser | None,
+    user: AbstractBaseUser,
+    request: HttpRequest | None = None,
 ) -> int:
     """Delete the user's authenticator apps and record who did it.
 
-    Pass the actor's ``request`` when users remove their own device, so that
-    the session stops counting as verified. Returns the devices deleted.
+    ``actor`` is None for the ``two_factor_reset`` management command. Pass
+    the actor's ``request`` when users remove their own device, so that the
+    session stops counting as verified. Returns the devices deleted.
     """
     count: int
     count, _ = TOTPDevice.objects.filter(user__pk=user.pk).delete()
@@ -190,8 +194,9 @@ def two_factor_remove(
         operation="two_factor_remove",
         outcome=AuditEntry.Outcome.SUCCEEDED,
         parameters={"user": user.get_username(), "devices": count},
+        message="" if actor else "Removed with manage.py two_factor_reset.",
     )
-    logger.info("two-factor removed user=%s by=%s", user.pk, actor.pk)
+    logger.info("two-factor removed user=%s by=%s", user.pk, actor.pk if actor else "-")
     return count
 
 

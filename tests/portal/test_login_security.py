@@ -1,9 +1,12 @@
 import datetime
+import io
 
 import pytest
 from axes.models import AccessAttempt
 from django.conf import settings
 from django.contrib.sessions.models import Session
+from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -491,3 +494,22 @@ def test_test_client_login_still_works(client):
 
     assert logged_in is True
     assert client.get(FLEET_URL).status_code == 200
+
+
+def test_reset_command_removes_device():
+    alice = make_user(username="alice")
+    _confirmed_device(alice)
+    output = io.StringIO()
+
+    call_command("two_factor_reset", "alice", stdout=output)
+
+    assert not TOTPDevice.objects.filter(user=alice).exists()
+    assert "Removed 1 authenticator app(s) of alice." in output.getvalue()
+    entry = AuditEntry.objects.get(operation="two_factor_remove")
+    assert entry.username == ""
+    assert entry.parameters["user"] == "alice"
+
+
+def test_reset_command_rejects_unknown_user():
+    with pytest.raises(CommandError, match="No user named 'nobody'"):
+        call_command("two_factor_reset", "nobody")
