@@ -1,6 +1,6 @@
 import pytest
 
-from sophos.errors import BadRequest, NotFound
+from sophos.errors import ApiError, NotFound
 from sophos.models import AuditEntry, Endpoint, Tenant
 from sophos.services import policies
 from sophos.services.policies import PolicyAssignment
@@ -91,7 +91,7 @@ def test_policy_clone_and_delete(tenant, custom, owner):
 
 
 def test_policy_delete_base_is_rejected(tenant, base, owner):
-    with pytest.raises(BadRequest) as caught:
+    with pytest.raises(ApiError) as caught:
         policies.policy_delete(user=owner, tenant=tenant, policy_id=base.id)
 
     assert caught.value.correlation_id
@@ -134,8 +134,11 @@ def test_policy_compare_with_base(tenant, custom, owner):
 
 def test_policy_assignment_round_trip(tenant, custom, owner):
     endpoint = Endpoint.objects.filter(tenant=tenant).first()
+    options = policies.policy_assignment_options(tenant=tenant)
+    user_id = options.users[0][0]
+    group_id = options.user_groups[0][0]
     assignment = PolicyAssignment(
-        users=["u-1"], user_groups=["g-1"], endpoints=[str(endpoint.pk)]
+        users=[user_id], user_groups=[group_id], endpoints=[str(endpoint.pk)]
     )
 
     policies.policy_update(
@@ -143,8 +146,8 @@ def test_policy_assignment_round_trip(tenant, custom, owner):
     )
 
     detail = policies.policy_get(tenant=tenant, policy_id=custom.id)
-    assert detail.applies_to.users == ["u-1"]
-    assert detail.applies_to.user_groups == ["g-1"]
+    assert detail.applies_to.users == [user_id]
+    assert detail.applies_to.user_groups == [group_id]
     assert detail.applies_to.endpoints == [str(endpoint.pk)]
     applied = policies.policies_of_endpoint(tenant=tenant, endpoint_id=endpoint.pk)
     by_type = {a.policy.type: a for a in applied}

@@ -28,12 +28,6 @@ class GroupEditForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
     )
 
-    def clean_name(self) -> str:
-        name: str = self.cleaned_data["name"].strip()
-        if not name:
-            raise forms.ValidationError("The name is missing.")
-        return name
-
 
 class GroupCreateForm(GroupEditForm):
     type = forms.ChoiceField(

@@ -40,13 +40,6 @@ class PolicyTypeFilterForm(forms.Form):
     )
 
 
-def _clean_name(form: forms.Form) -> str:
-    name: str = form.cleaned_data["name"].strip()
-    if not name:
-        raise forms.ValidationError("The name is missing.")
-    return name
-
-
 class PolicyCreateForm(forms.Form):
     name = forms.CharField(label="Name", max_length=NAME_MAX_LENGTH)
     type = forms.ChoiceField(
@@ -64,9 +57,6 @@ class PolicyCreateForm(forms.Form):
     )
     enabled = forms.BooleanField(label="Enabled", required=False, initial=True)
 
-    def clean_name(self) -> str:
-        return _clean_name(self)
-
 
 class PolicyCloneForm(forms.Form):
     name = forms.CharField(
@@ -74,9 +64,6 @@ class PolicyCloneForm(forms.Form):
         max_length=NAME_MAX_LENGTH,
         help_text="The copy gets the policy's settings and assignment.",
     )
-
-    def clean_name(self) -> str:
-        return _clean_name(self)
 
 
 def setting_field_name(key: str) -> str:
@@ -177,9 +164,6 @@ class PolicyEditForm(forms.Form):
         self.read_only = [s for s in policy.settings if not s.editable]
         for setting in self.editable:
             self.fields[setting_field_name(setting.key)] = setting_field(setting)
-
-    def clean_name(self) -> str:
-        return _clean_name(self)
 
     def setting_fields(self) -> list[forms.BoundField]:
         return [self[setting_field_name(s.key)] for s in self.editable]
