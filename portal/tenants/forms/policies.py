@@ -21,8 +21,8 @@ from sophos.services.policies import (
 
 NAME_MAX_LENGTH = 100
 TEXT_MAX_LENGTH = 1000
-# Sophos Central numbers priorities from 1 (checked first); 0 is the base
-# policy's.
+# Sophos Central numbers priorities from 1, which is checked first. The base
+# policy has priority 0.
 MIN_PRIORITY = 1
 MAX_PRIORITY = 1000
 SETTING_PREFIX = "setting-"

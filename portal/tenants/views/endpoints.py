@@ -1,8 +1,9 @@
 """The endpoint detail page and its actions.
 
-The page reads the endpoint live. Each action posts to its own URL; an htmx
-request gets back only the panel that changed, any other request a redirect
-to the page (or the page itself, with the error, when Sophos rejects it).
+The page reads the endpoint live. Each action posts to its own URL. An htmx
+request gets back only the panel that changed. Any other request is
+redirected to the page, or gets the page with the error when Sophos rejects
+the action.
 """
 
 from __future__ import annotations
@@ -124,7 +125,7 @@ def _action_response(
 ) -> HttpResponse:
     """Return the changed panel to htmx, or the page with the panel's error.
 
-    A successful non-htmx action was already answered with a redirect.
+    The caller redirects a successful non-htmx action before this point.
     """
     if request.htmx:
         context = tenant_context(request, tenant, nav=NAV, **panel)
