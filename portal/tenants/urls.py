@@ -7,10 +7,12 @@ by importing its module and joining its list here.
 from portal.tenants.views import (
     admins,
     directory,
+    endpoint_settings,
     exclusions,
+    exploit_mitigation,
     firewalls,
     migrations,
-    exploit_mitigation,
+    packages,
     web_control,
 )
 
@@ -24,4 +26,6 @@ urlpatterns = [
     *admins.urlpatterns,
     *firewalls.urlpatterns,
     *migrations.urlpatterns,
+    *packages.urlpatterns,
+    *endpoint_settings.urlpatterns,
 ]
