@@ -3,7 +3,7 @@
 ``reject`` replies to one method and path pattern with a Sophos error body, built
 by the simulator's own ``error_response``, so pages meet the same JSON, status
 and correlation id a real rejection carries. ``record_writes`` lists every
-non-GET request that reaches the simulator.
+non-GET request that reaches the simulator, ``record_requests`` every URL.
 """
 
 from __future__ import annotations
@@ -55,6 +55,19 @@ def reject(
 
     monkeypatch.setattr(SimulatorTransport, "handle_request", handle)
     return sent
+
+
+def record_requests(monkeypatch: pytest.MonkeyPatch) -> list[httpx.URL]:
+    """Return a list that gets the URL of every request to the simulator."""
+    urls: list[httpx.URL] = []
+    real_handle = SimulatorTransport.handle_request
+
+    def handle(self: SimulatorTransport, request: httpx.Request) -> httpx.Response:
+        urls.append(request.url)
+        return real_handle(self, request)
+
+    monkeypatch.setattr(SimulatorTransport, "handle_request", handle)
+    return urls
 
 
 def record_writes(monkeypatch: pytest.MonkeyPatch) -> list[str]:

@@ -366,6 +366,17 @@ EXPECTATIONS: dict[str, Expectation] = {
     "tenants:migrations_create": Tenant(ACT, post=400),
     "tenants:migrations_start": Tenant(ACT, post=400),
     "tenants:migrations_detail": Tenant(READ, get=404),
+    # Packages, installers and endpoint settings; empty forms are invalid.
+    "tenants:packages_list": Tenant(READ),
+    "tenants:packages_special_add": Tenant(WRITE, post=400),
+    "tenants:packages_detail": Tenant(WRITE, get=404, post=404),
+    "tenants:packages_comment_delete": Tenant(WRITE, post=404),
+    "tenants:installers_list": Tenant(READ),
+    "tenants:peripherals_list": Tenant(READ),
+    "tenants:peripherals_detail": Tenant(READ, get=404),
+    "tenants:event_journal": Tenant(READ),
+    "tenants:event_journal_update": Tenant(WRITE, post=400),
+    "tenants:global_tamper_protection": Tenant(READ),
 }
 
 
@@ -490,6 +501,7 @@ SUBSTITUTIONS: dict[str, Callable[[World, str, str], Any]] = {
     "endpoint_group_id": lambda world, scope, role: UNKNOWN_ITEM_ID,
     "policy_id": lambda world, scope, role: UNKNOWN_ITEM_ID,
     "assignment_id": lambda world, scope, role: UNKNOWN_ITEM_ID,
+    "endpoint_type": lambda world, scope, role: "computer",
     "policy_type": lambda world, scope, role: "threat-protection",
     "setting_key": lambda world, scope, role: "endpoint.malware.enabled",
     "year": lambda world, scope, role: 2025,
