@@ -47,8 +47,9 @@ class AccessForm(forms.Form):
 
     roles = forms.MultipleChoiceField(
         required=False,
-        widget=forms.CheckboxSelectMultiple,
-        help_text="A user's rights are the union of their roles.",
+        widget=forms.SelectMultiple(attrs={"size": len(Role.choices)}),
+        help_text="A user's rights are the union of their roles. Hold Ctrl or "
+        "Cmd to pick several.",
     )
     tenants = TenantChoiceField(
         queryset=Tenant.objects.none(),
@@ -60,7 +61,7 @@ class AccessForm(forms.Form):
         label="Tenant groups",
         queryset=TenantGroup.objects.none(),
         required=False,
-        widget=forms.CheckboxSelectMultiple,
+        widget=forms.SelectMultiple(attrs={"size": 5}),
         help_text="Every tenant of an assigned group is reachable, also later "
         "additions.",
     )
