@@ -43,6 +43,11 @@ def _no_network(monkeypatch):
 
 
 @pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _cache_per_test(settings):
     """Give each test its own cache key prefix.
 
