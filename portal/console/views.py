@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse, QueryDict
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -90,11 +90,15 @@ def console_operation(request: HtmxHttpRequest) -> HttpResponse:
 @login_required
 @require(Capability.API_CONSOLE)
 def console_preview(request: HtmxHttpRequest) -> HttpResponse:
-    """Return the host and ID header preview for the fields in the query."""
+    """Return the host and ID header preview for the fields in the query.
+
+    The preview is a fragment of the console page, so it is returned alone
+    for any request.
+    """
     operation = _operation_or_none(request.GET.get("operation", ""))
     form = ConsoleForm(request.GET, operation=operation)
     context = {"preview": _preview(request, form)}
-    return _render(request, PAGE, "console-preview", context)
+    return render(request, f"{PAGE}#console-preview", context)
 
 
 def _console_send(request: HtmxHttpRequest) -> HttpResponse:
