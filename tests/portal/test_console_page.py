@@ -351,7 +351,7 @@ def test_console_sophos_error_is_the_response(owner_client, tenant):
     assert response.status_code == 200
     assert 'console-status-error">400</span>' in html
     assert "<code>badRequest</code>" in html
-    assert "is not allowed for alert" in html
+    assert "&#x27;notAnAction&#x27;" in html
     assert "requestId" in html
     entry = AuditEntry.objects.get(operation="console_request")
     assert entry.outcome == AuditEntry.Outcome.FAILED
