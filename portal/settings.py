@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "portal.console",
     "portal.security",
     "portal.connections",
+    "portal.partner",
 ]
 
 MIDDLEWARE = [

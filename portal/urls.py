@@ -16,5 +16,6 @@ urlpatterns = [
     path("", include("portal.accounts.urls")),
     path("console/", include("portal.console.urls")),
     path("tenants/<uuid:tenant_id>/", include("portal.tenants.urls")),
+    path("partner/", include("portal.partner.urls")),
     path("", include("portal.web.urls")),
 ]

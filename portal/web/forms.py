@@ -7,7 +7,6 @@ still shows a list.
 
 from __future__ import annotations
 
-import datetime
 from typing import Any
 
 from django import forms
@@ -96,18 +95,3 @@ class AlertActionForm(forms.Form):
         action = self.fields["action"]
         assert isinstance(action, forms.ChoiceField)
         action.choices = [(name, name) for name in allowed_actions]
-
-
-class BillingMonthForm(forms.Form):
-    """The ``<input type="month">`` picker, which submits ``YYYY-MM``."""
-
-    month = forms.CharField(label="Month", max_length=7)
-
-    error_message = "Enter a month as YYYY-MM, for example 2025-01."
-
-    def clean_month(self) -> datetime.date:
-        raw: str = self.cleaned_data["month"]
-        try:
-            return datetime.datetime.strptime(raw, "%Y-%m").date()
-        except ValueError:
-            raise forms.ValidationError(self.error_message) from None

@@ -21,12 +21,6 @@ urlpatterns = [
         views.alert_action,
         name="alert_action",
     ),
-    path("partner/billing/", views.billing_index, name="billing"),
-    path(
-        "partner/billing/<int:year>/<int:month>/",
-        views.billing_month,
-        name="billing_month",
-    ),
     path("jobs/", views.jobs_list, name="jobs"),
     path("jobs/<int:job_id>/", views.job_detail, name="job_detail"),
 ]

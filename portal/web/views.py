@@ -1,4 +1,4 @@
-"""The portal's pages: fleet overview, tenant pages, billing and jobs.
+"""The portal's pages: fleet overview, tenant pages and jobs.
 
 Every page renders whole on a normal request and only its refreshable
 partial on an htmx request, so links and filters work with and without
@@ -7,7 +7,6 @@ JavaScript.
 
 from __future__ import annotations
 
-import datetime
 import logging
 import uuid
 from typing import Any
@@ -17,7 +16,6 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import trigger_client_event
@@ -26,7 +24,7 @@ from django_htmx.middleware import HtmxDetails
 from portal import access
 from portal.access import Capability
 from portal.web import forms
-from sophos.errors import NotFound, SophosError
+from sophos.errors import SophosError
 from sophos.models import Alert, Job, Tenant
 from sophos.services import fleet
 
@@ -208,52 +206,6 @@ def _message_for_action(request: HttpRequest, context: dict[str, Any]) -> None:
     if error.correlation_id:
         text += f" (correlation id {error.correlation_id})"
     messages.error(request, text)
-
-
-def _previous_month(today: datetime.date) -> datetime.date:
-    return (today.replace(day=1) - datetime.timedelta(days=1)).replace(day=1)
-
-
-@require_GET
-@login_required
-@access.require(Capability.VIEW_BILLING)
-def billing_index(request: HtmxHttpRequest) -> HttpResponse:
-    if "month" in request.GET:
-        form = forms.BillingMonthForm(request.GET)
-        if form.is_valid():
-            chosen: datetime.date = form.cleaned_data["month"]
-            return redirect("billing_month", year=chosen.year, month=chosen.month)
-        messages.error(request, form.error_message)
-
-    month = _previous_month(timezone.localdate())
-    return redirect("billing_month", year=month.year, month=month.month)
-
-
-@require_GET
-@login_required
-@access.require(Capability.VIEW_BILLING)
-def billing_month(request: HtmxHttpRequest, year: int, month: int) -> HttpResponse:
-    from sophos.services import billing
-
-    if not (1 <= month <= 12 and 2000 <= year <= 9999):
-        raise Http404("No such month.")
-    first_day = datetime.date(year, month, 1)
-
-    context: dict[str, Any] = {
-        "month": first_day,
-        "previous": _previous_month(first_day),
-        "next": (first_day + datetime.timedelta(days=31)).replace(day=1),
-        "form": forms.BillingMonthForm(initial={"month": f"{year:04d}-{month:02d}"}),
-        "section": "billing",
-    }
-    try:
-        context["report"] = billing.billing_usage(year=year, month=month)
-    except NotFound:
-        context["no_data"] = True
-    except SophosError as exc:
-        logger.warning("billing usage %04d-%02d failed: %s", year, month, exc)
-        context["error"] = exc
-    return _render(request, "billing/month.html", "billing-report", context)
 
 
 @require_GET

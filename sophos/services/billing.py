@@ -3,12 +3,25 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from sophos.errors import SophosError
 from sophos.models import Connection, Tenant
 from sophos.services.connections import client_for
+from sophos.services.partner_api import NoPartnerConnection, partner_connection
+
+__all__ = [
+    "BillingReport",
+    "BillingRow",
+    "NoPartnerConnection",
+    "TenantTotal",
+    "billing_report",
+    "billing_usage",
+    "billing_usage_rows",
+    "row_from_dict",
+    "row_to_dict",
+]
 
 
 @dataclass(frozen=True)
@@ -24,24 +37,27 @@ class BillingRow:
 
 
 @dataclass(frozen=True)
+class TenantTotal:
+    """One tenant's usage in a month, summed over its products."""
+
+    tenant_id: str
+    tenant_name: str
+    products: int
+    billable_quantity: int
+    actual_quantity: int
+
+
+@dataclass(frozen=True)
 class BillingReport:
     year: int
     month: int
     rows: list[BillingRow]
     totals_by_product: list[tuple[str, int]] = field(default_factory=list)
+    totals_by_tenant: list[TenantTotal] = field(default_factory=list)
 
-
-class NoPartnerConnection(SophosError):
-    """No connection with a partner credential exists."""
-
-
-def _partner_connection() -> Connection:
-    connection = Connection.objects.filter(kind=Connection.Kind.PARTNER).first()
-    if connection is None:
-        raise NoPartnerConnection(
-            "Billing usage needs a partner connection: add one under Settings."
-        )
-    return connection
+    @property
+    def billable_total(self) -> int:
+        return sum(row.billable_quantity for row in self.rows)
 
 
 def _quantity(value: Any) -> int:
@@ -51,12 +67,38 @@ def _quantity(value: Any) -> int:
         return 0
 
 
-def billing_usage(*, year: int, month: int) -> BillingReport:
-    """Fetch the usage report of a month; raises NotFound for a month without data."""
-    connection = _partner_connection()
-    names = {str(pk): name for pk, name in Tenant.objects.values_list("id", "name")}
+def row_to_dict(row: BillingRow) -> dict[str, Any]:
+    """Return a row as JSON-ready data, for keeping a closed month."""
+    return asdict(row)
+
+
+def row_from_dict(data: Mapping[str, Any]) -> BillingRow:
+    """Return the row that ``row_to_dict`` wrote."""
+    return BillingRow(
+        tenant_id=str(data.get("tenant_id") or ""),
+        tenant_name=str(data.get("tenant_name") or ""),
+        product_code=str(data.get("product_code") or ""),
+        product_description=str(data.get("product_description") or ""),
+        product_group=str(data.get("product_group") or ""),
+        sku=str(data.get("sku") or ""),
+        billable_quantity=_quantity(data.get("billable_quantity")),
+        actual_quantity=_quantity(data.get("actual_quantity")),
+    )
+
+
+def tenant_names() -> dict[str, str]:
+    """Map each mirrored tenant's id to the name the portal shows."""
+    return {str(tenant.pk): tenant.display_name for tenant in Tenant.objects.all()}
+
+
+def billing_usage_rows(
+    *, year: int, month: int, connection: Connection | None = None
+) -> list[BillingRow]:
+    """Fetch the usage rows of a month; raises ``NotFound`` for a month
+    without data and ``NoPartnerConnection`` without a partner credential."""
+    names = tenant_names()
     rows = []
-    with client_for(connection) as client:
+    with client_for(connection or partner_connection()) as client:
         for item in client.billing_usage(year, month):
             tenant_id = str(item.get("accountId") or "")
             rows.append(
@@ -73,13 +115,42 @@ def billing_usage(*, year: int, month: int) -> BillingReport:
                     actual_quantity=_quantity(item.get("actualQuantity")),
                 )
             )
+    return rows
 
-    totals: dict[str, int] = defaultdict(int)
-    for row in rows:
-        totals[row.product_description or row.product_code] += row.billable_quantity
+
+def billing_report(
+    *, year: int, month: int, rows: Iterable[BillingRow]
+) -> BillingReport:
+    """Sort a month's rows and add the totals per product and per tenant."""
+    ordered = sorted(rows, key=lambda r: (r.tenant_name.lower(), r.product_code))
+
+    products: dict[str, int] = defaultdict(int)
+    for row in ordered:
+        products[row.product_description or row.product_code] += row.billable_quantity
+
+    by_tenant: dict[str, list[BillingRow]] = defaultdict(list)
+    for row in ordered:
+        by_tenant[row.tenant_id].append(row)
+    tenants = [
+        TenantTotal(
+            tenant_id=tenant_id,
+            tenant_name=items[0].tenant_name,
+            products=len({item.product_code for item in items}),
+            billable_quantity=sum(item.billable_quantity for item in items),
+            actual_quantity=sum(item.actual_quantity for item in items),
+        )
+        for tenant_id, items in by_tenant.items()
+    ]
     return BillingReport(
         year=year,
         month=month,
-        rows=sorted(rows, key=lambda r: (r.tenant_name.lower(), r.product_code)),
-        totals_by_product=sorted(totals.items()),
+        rows=ordered,
+        totals_by_product=sorted(products.items()),
+        totals_by_tenant=sorted(tenants, key=lambda t: t.tenant_name.lower()),
     )
+
+
+def billing_usage(*, year: int, month: int) -> BillingReport:
+    """Fetch the usage report of a month; raises NotFound for a month without data."""
+    rows = billing_usage_rows(year=year, month=month)
+    return billing_report(year=year, month=month, rows=rows)

@@ -377,6 +377,21 @@ EXPECTATIONS: dict[str, Expectation] = {
     "tenants:event_journal": Tenant(READ),
     "tenants:event_journal_update": Tenant(WRITE, post=400),
     "tenants:global_tamper_protection": Tenant(READ),
+    # Partner pages; admin and role ids are unknown to Sophos.
+    "partner_tenants": Cap(capability=Capability.VIEW_TENANTS),
+    "partner_tenant_create": Cap(capability=Capability.PARTNER_ADMIN, post=400),
+    "partner_tenant_detail": Tenant(READ, capability=Capability.VIEW_TENANTS),
+    "partner_admins": Cap(capability=Capability.PARTNER_ADMIN),
+    "partner_admin_create": Cap(capability=Capability.PARTNER_ADMIN, post=400),
+    "partner_admin_detail": Cap(capability=Capability.PARTNER_ADMIN, get=404),
+    "partner_admin_roles_add": Write(Capability.PARTNER_ADMIN, post=404),
+    "partner_admin_roles_remove": Write(Capability.PARTNER_ADMIN, post=404),
+    "partner_roles": Cap(capability=Capability.PARTNER_ADMIN),
+    "partner_role_create": Cap(capability=Capability.PARTNER_ADMIN, post=400),
+    "partner_permission_sets": Cap(capability=Capability.PARTNER_ADMIN),
+    "partner_role_detail": Cap(capability=Capability.PARTNER_ADMIN, get=404, post=404),
+    "partner_role_delete": Cap(capability=Capability.PARTNER_ADMIN, get=404, post=404),
+    "billing_months_fetch": Write(Capability.VIEW_BILLING),
 }
 
 
