@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from sophos.errors import SophosError
 from sophos.models import Tenant
 from sophos.services.payloads import ids, timestamp
 from sophos.services.resources import (
@@ -44,8 +45,14 @@ SOURCE_TYPES = {
 }
 
 
-class SyncedDirectoryObject(ValueError):
-    """A write was requested for a user or group synced from a directory."""
+class SyncedDirectoryObject(SophosError):
+    """A write was requested for a user or group synced from a directory.
+
+    It carries status 409, the status Sophos Central rejects such a write
+    with, so pages show it as they show Sophos's own rejections.
+    """
+
+    status = 409
 
 
 @dataclass(frozen=True)

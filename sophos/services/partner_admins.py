@@ -28,6 +28,7 @@ from sophos.services.tenant_admins import (
     parse_assignments,
     parse_permission_set,
     parse_role,
+    require_custom_role,
     role_body,
 )
 
@@ -214,13 +215,6 @@ def partner_role_create(
     return created
 
 
-def _require_custom(role: Role) -> None:
-    if not role.editable:
-        raise ValueError(
-            f"Role {role.name} is predefined by Sophos and cannot be changed."
-        )
-
-
 def partner_role_update(
     *,
     user: User,
@@ -229,8 +223,9 @@ def partner_role_update(
     description: str = "",
     permission_sets: Iterable[str],
 ) -> Role:
-    """Change a custom partner role; raises ValueError for a predefined one."""
-    _require_custom(partner_role_get(role_id=role_id))
+    """Change a custom partner role; raises ``PredefinedRole`` for a predefined
+    one."""
+    require_custom_role(partner_role_get(role_id=role_id))
     response = partner_write(
         user=user,
         operation="partner_role_update",
@@ -244,7 +239,7 @@ def partner_role_update(
 
 def partner_role_delete(*, user: User, role_id: str) -> None:
     """Delete a custom partner role; Sophos rejects it with 409 while it is assigned."""
-    _require_custom(partner_role_get(role_id=role_id))
+    require_custom_role(partner_role_get(role_id=role_id))
     partner_write(
         user=user, operation="partner_role_delete", path_params={"roleId": role_id}
     )

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from sophos.errors import SophosError
 from sophos.models import Tenant
 from sophos.services.payloads import timestamp
 from sophos.services.resources import (
@@ -36,6 +37,15 @@ CUSTOM_ROLE = "custom"
 ROLE_TYPES = {"predefined": "Predefined", CUSTOM_ROLE: "Custom"}
 # A role is for people (user) or for API credentials (service).
 PRINCIPAL_TYPES = {"user": "User", "service": "Service (API credential)"}
+
+
+class PredefinedRole(SophosError):
+    """A change was requested for a role that Sophos predefines.
+
+    It carries status 400, as the request is invalid whatever the data.
+    """
+
+    status = 400
 
 
 @dataclass(frozen=True)
@@ -320,10 +330,12 @@ def tenant_role_create(
     return created
 
 
-def _require_custom(role: Role) -> None:
+def require_custom_role(role: Role) -> None:
+    """Raise ``PredefinedRole`` unless ``role`` is a custom role."""
     if not role.editable:
-        raise ValueError(
-            f"Role {role.name} is predefined by Sophos and cannot be changed."
+        raise PredefinedRole(
+            f"The role {role.name} is predefined by Sophos and cannot be changed "
+            "or deleted: create a custom role instead."
         )
 
 
@@ -336,8 +348,8 @@ def tenant_role_update(
     description: str = "",
     permission_sets: Iterable[str],
 ) -> Role:
-    """Change a custom role; raises ValueError for a predefined one."""
-    _require_custom(tenant_role_get(tenant=tenant, role_id=role_id))
+    """Change a custom role; raises ``PredefinedRole`` for a predefined one."""
+    require_custom_role(tenant_role_get(tenant=tenant, role_id=role_id))
     return resource_update(
         user=user,
         tenant=tenant,
@@ -352,7 +364,7 @@ def tenant_role_update(
 
 def tenant_role_delete(*, user: User, tenant: Tenant, role_id: str) -> None:
     """Delete a custom role; Sophos rejects it with 409 while an admin has it."""
-    _require_custom(tenant_role_get(tenant=tenant, role_id=role_id))
+    require_custom_role(tenant_role_get(tenant=tenant, role_id=role_id))
     resource_delete(
         user=user,
         tenant=tenant,
