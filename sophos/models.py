@@ -85,6 +85,14 @@ class Tenant(models.Model):
     endpoints_high_water = models.DateTimeField(null=True, blank=True)
     alerts_high_water = models.DateTimeField(null=True, blank=True)
 
+    # Global tamper protection as the last sync read it (None: never read),
+    # when the mirror first saw it off, and when that was notified.
+    global_tamper_protection_enabled = models.BooleanField(null=True)
+    global_tamper_protection_off_since = models.DateTimeField(null=True, blank=True)
+    global_tamper_protection_notified_at = models.DateTimeField(
+        null=True, blank=True
+    )
+
     class Meta:
         ordering = ["name"]
         indexes = [models.Index(fields=["name"])]
@@ -122,6 +130,10 @@ class Endpoint(models.Model):
     online = models.BooleanField(null=True)
     last_seen_at = models.DateTimeField(null=True, blank=True)
     synced_at = models.DateTimeField()
+    # When the mirror first saw tamper protection off (None while it is on or
+    # unknown), and when the tamper protection check notified it.
+    tamper_protection_off_since = models.DateTimeField(null=True, blank=True)
+    tamper_protection_notified_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["hostname"]
@@ -182,6 +194,16 @@ class Job(models.Model):
         Connection, null=True, blank=True, on_delete=models.SET_NULL
     )
     parameters = models.JSONField(default=dict, blank=True)
+    # A dry run records what each item would do and sends no write.
+    dry_run = models.BooleanField(default=False)
+    # The job whose failed items this job runs again.
+    retry_of = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="retries",
+    )
     total = models.PositiveIntegerField(default=0)
     done = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True)
@@ -221,6 +243,11 @@ class JobItem(models.Model):
     )
     message = models.TextField(blank=True)
     correlation_id = models.CharField(max_length=64, blank=True)
+    # How far an item that takes several steps has come, such as "sent".
+    stage = models.CharField(max_length=40, blank=True)
+    # The operation's own input and output for the item, such as the ids of
+    # objects it created.
+    data = models.JSONField(default=dict, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -228,6 +255,67 @@ class JobItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.target}: {self.status}"
+
+
+class AllowedBlockedItem(models.Model):
+    """An allowed or a blocked item of a tenant, as last seen by a sync."""
+
+    class Kind(models.TextChoices):
+        ALLOWED = "allowed", "Allowed item"
+        BLOCKED = "blocked", "Blocked item"
+
+    tenant = models.ForeignKey(
+        Tenant, on_delete=models.CASCADE, related_name="allowed_blocked_items"
+    )
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    item_id = models.CharField(max_length=64)
+    type = models.CharField(max_length=40, blank=True)
+    # Lower case, so a search matches whatever case it is typed in.
+    sha256 = models.CharField(max_length=64, blank=True, db_index=True)
+    path = models.TextField(blank=True)
+    file_name = models.CharField(max_length=255, blank=True)
+    certificate_signer = models.CharField(max_length=255, blank=True)
+    comment = models.TextField(blank=True)
+    synced_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["tenant", "kind", "item_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "kind", "item_id"], name="allowed_blocked_item_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.sha256 or self.path or self.item_id}"
+
+
+class Notification(models.Model):
+    """A message the portal shows in its header, such as tamper protection off."""
+
+    kind = models.CharField(max_length=60)
+    title = models.CharField(max_length=255)
+    message = models.TextField(blank=True)
+    # None for a notification about no single tenant, which only owners and
+    # administrators see.
+    tenant = models.ForeignKey(
+        Tenant,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+    )
+    payload = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    read_by = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.title
 
 
 class AuditEntryQuerySet(models.QuerySet["AuditEntry"]):

@@ -1,37 +1,74 @@
-"""The one job model behind every slow or bulk operation."""
+"""The one job model behind every slow or bulk operation.
+
+A job has one item a target. Each item ends succeeded, failed or skipped,
+and ``job_finish`` derives the job's status from its items, so a job never
+reports success for an item that failed. A dry run (``Job.dry_run``) ends
+every item it would change as skipped with a "Would ..." message.
+
+``job_cancel`` marks a job cancelled. The task that runs it checks between
+items and stops, and the items it did not reach end skipped. ``job_retry``
+creates a new job with copies of a finished job's failed items, linked by
+``Job.retry_of``. Both are recorded in the audit log.
+"""
 
 from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from sophos.errors import SophosError
-from sophos.models import Job, JobItem
+from sophos.models import AuditEntry, Job, JobItem
+from sophos.services.audit import audit_record
 
 logger = logging.getLogger(__name__)
 
 
+User = AbstractBaseUser | AnonymousUser | None
+
+
 @dataclass(frozen=True)
 class ItemSpec:
+    """One item to add to a job: its target and the operation's input."""
+
     target: str
     label: str = ""
     tenant_id: uuid.UUID | None = None
+    data: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class JobSummary:
+    """How many of a job's items ended each way, and how many are open."""
+
+    total: int
+    succeeded: int
+    failed: int
+    skipped: int
+    queued: int
+    running: int
+
+    @property
+    def unfinished(self) -> int:
+        return self.queued + self.running
 
 
 def job_create(
     *,
     kind: str,
     title: str,
-    user: AbstractBaseUser | AnonymousUser | None,
+    user: User,
     items: Iterable[ItemSpec] = (),
     parameters: dict[str, object] | None = None,
+    dry_run: bool = False,
+    retry_of: Job | None = None,
 ) -> Job:
     requester = user.pk if user is not None and user.is_authenticated else None
     with transaction.atomic():
@@ -40,6 +77,8 @@ def job_create(
             title=title,
             requested_by_id=requester,
             parameters=parameters or {},
+            dry_run=dry_run,
+            retry_of=retry_of,
         )
         job_items_add(job=job, items=items)
     return job
@@ -47,7 +86,13 @@ def job_create(
 
 def job_items_add(*, job: Job, items: Iterable[ItemSpec]) -> list[JobItem]:
     rows = [
-        JobItem(job=job, target=i.target, target_label=i.label, tenant_id=i.tenant_id)
+        JobItem(
+            job=job,
+            target=i.target,
+            target_label=i.label,
+            tenant_id=i.tenant_id,
+            data=dict(i.data),
+        )
         for i in items
     ]
     created = JobItem.objects.bulk_create(rows, batch_size=500)
@@ -57,10 +102,23 @@ def job_items_add(*, job: Job, items: Iterable[ItemSpec]) -> list[JobItem]:
     return created
 
 
-def job_start(*, job: Job) -> None:
-    job.status = Job.Status.RUNNING
-    job.started_at = timezone.now()
-    job.save(update_fields=["status", "started_at"])
+def job_start(*, job: Job) -> bool:
+    """Mark a queued job running and return True, or return False.
+
+    A job that is no longer queued (cancelled before its task ran, or
+    started by an earlier delivery of the task) keeps its status, which
+    ``job`` then shows.
+    """
+    started = Job.objects.filter(pk=job.pk, status=Job.Status.QUEUED).update(
+        status=Job.Status.RUNNING, started_at=timezone.now()
+    )
+    job.refresh_from_db(fields=["status", "started_at"])
+    return bool(started)
+
+
+def job_cancelled(*, job_id: int) -> bool:
+    """Return whether the job has been cancelled; tasks ask between items."""
+    return Job.objects.filter(pk=job_id, status=Job.Status.CANCELLED).exists()
 
 
 def job_item_claim(*, item_id: int) -> JobItem | None:
@@ -85,15 +143,45 @@ def job_item_start(*, item: JobItem) -> None:
 UNFINISHED_ITEM_STATUSES = (JobItem.Status.QUEUED, JobItem.Status.RUNNING)
 
 
-def _item_end(item: JobItem, status: str, message: str, correlation_id: str) -> None:
+def job_item_progress(
+    *,
+    item: JobItem,
+    stage: str,
+    message: str = "",
+    data: Mapping[str, Any] | None = None,
+) -> None:
+    """Record how far an unfinished item has come, such as "sent"."""
+    item.stage = stage
+    item.message = message
+    if data:
+        item.data = {**item.data, **data}
+    JobItem.objects.filter(pk=item.pk, status__in=UNFINISHED_ITEM_STATUSES).update(
+        stage=stage, message=message, data=item.data, updated_at=timezone.now()
+    )
+
+
+def _item_end(
+    item: JobItem,
+    status: str,
+    message: str,
+    correlation_id: str,
+    data: Mapping[str, Any] | None = None,
+    stage: str | None = None,
+) -> None:
     # The update applies only to an unfinished item, so an item that ends
     # twice (a task delivered again) adds one to the job's progress, once.
+    if data:
+        item.data = {**item.data, **data}
+    if stage is not None:
+        item.stage = stage
     ended = JobItem.objects.filter(
         pk=item.pk, status__in=UNFINISHED_ITEM_STATUSES
     ).update(
         status=status,
         message=message,
         correlation_id=correlation_id,
+        stage=item.stage,
+        data=item.data,
         updated_at=timezone.now(),
     )
     item.status = status
@@ -103,17 +191,39 @@ def _item_end(item: JobItem, status: str, message: str, correlation_id: str) -> 
         Job.objects.filter(pk=item.job_id).update(done=F("done") + 1)
 
 
-def job_item_succeed(*, item: JobItem, message: str = "") -> None:
-    _item_end(item, JobItem.Status.SUCCEEDED, message, "")
+def job_item_succeed(
+    *,
+    item: JobItem,
+    message: str = "",
+    correlation_id: str = "",
+    data: Mapping[str, Any] | None = None,
+    stage: str | None = None,
+) -> None:
+    _item_end(item, JobItem.Status.SUCCEEDED, message, correlation_id, data, stage)
 
 
-def job_item_skip(*, item: JobItem, message: str) -> None:
-    _item_end(item, JobItem.Status.SKIPPED, message, "")
+def job_item_skip(
+    *,
+    item: JobItem,
+    message: str,
+    data: Mapping[str, Any] | None = None,
+    stage: str | None = None,
+) -> None:
+    _item_end(item, JobItem.Status.SKIPPED, message, "", data, stage)
 
 
-def job_item_fail(*, item: JobItem, error: BaseException) -> None:
-    correlation_id = error.correlation_id if isinstance(error, SophosError) else ""
-    _item_end(item, JobItem.Status.FAILED, str(error), correlation_id)
+def job_item_fail(
+    *,
+    item: JobItem,
+    error: BaseException | str,
+    correlation_id: str = "",
+    data: Mapping[str, Any] | None = None,
+    stage: str | None = None,
+) -> None:
+    """End the item failed with the error's message and correlation id."""
+    if isinstance(error, SophosError):
+        correlation_id = correlation_id or error.correlation_id
+    _item_end(item, JobItem.Status.FAILED, str(error), correlation_id, data, stage)
 
 
 def job_finish_when_done(*, job_id: int) -> Job | None:
@@ -169,3 +279,119 @@ def job_finish(*, job: Job, error: str = "") -> Job:
     job.save(update_fields=["status", "error", "done", "finished_at"])
     logger.info("job %s %s finished: %s", job.pk, job.kind, job.status)
     return job
+
+
+def job_summary(*, items: QuerySet[JobItem]) -> JobSummary:
+    """Count ``items`` by status in one query, such as a job's visible items."""
+    statuses = JobItem.Status
+    counts = items.aggregate(
+        total=Count("pk"),
+        **{
+            status.value: Count("pk", filter=Q(status=status))
+            for status in (
+                statuses.SUCCEEDED,
+                statuses.FAILED,
+                statuses.SKIPPED,
+                statuses.QUEUED,
+                statuses.RUNNING,
+            )
+        },
+    )
+    return JobSummary(**counts)
+
+
+CANCELLED_MESSAGE = "Cancelled."
+
+
+def job_cancel(*, job: Job, user: User) -> bool:
+    """Mark an unfinished job cancelled and return whether it was unfinished.
+
+    A job whose task has not started ends at once, its items skipped. A
+    running job stops at its next item: the task that runs it checks
+    ``job_cancelled`` between items, and ``job_finish`` skips the rest.
+    """
+    with transaction.atomic():
+        cancelled = Job.objects.filter(
+            pk=job.pk, status__in=[Job.Status.QUEUED, Job.Status.RUNNING]
+        ).update(status=Job.Status.CANCELLED)
+        if cancelled:
+            audit_record(
+                user=user,
+                operation="job_cancel",
+                outcome=AuditEntry.Outcome.SUCCEEDED,
+                parameters={"job_id": job.pk, "kind": job.kind},
+                message=f"Cancelled job {job.pk}: {job.title}",
+                job=job,
+            )
+    job.refresh_from_db()
+    if not cancelled:
+        return False
+    logger.info("job %s %s cancelled by user %s", job.pk, job.kind, _user_pk(user))
+    if job.started_at is None:
+        job.items.filter(status=JobItem.Status.QUEUED).update(
+            status=JobItem.Status.SKIPPED, message=CANCELLED_MESSAGE
+        )
+        job_finish_when_done(job_id=job.pk)
+        job.refresh_from_db()
+    return True
+
+
+def job_retry(*, job: Job, user: User) -> Job | None:
+    """Create a job with copies of a finished job's failed items.
+
+    The new job has the same kind, parameters and dry-run flag and links back
+    through ``retry_of``. The caller queues it. Returns None when the job is
+    unfinished or has no failed item.
+    """
+    if not job.finished:
+        return None
+    failed = list(job.items.filter(status=JobItem.Status.FAILED).order_by("id"))
+    if not failed:
+        return None
+    specs = [
+        ItemSpec(
+            target=item.target,
+            label=item.target_label,
+            tenant_id=item.tenant_id,
+            data=_retry_data(item.data),
+        )
+        for item in failed
+    ]
+    title = job.title.removeprefix("Retry of ")
+    with transaction.atomic():
+        retry = job_create(
+            kind=job.kind,
+            title=f"Retry of {title}"[:255],
+            user=user,
+            items=specs,
+            parameters=dict(job.parameters),
+            dry_run=job.dry_run,
+            retry_of=job,
+        )
+        retry.connection_id = job.connection_id
+        retry.save(update_fields=["connection"])
+        audit_record(
+            user=user,
+            operation="job_retry",
+            outcome=AuditEntry.Outcome.QUEUED,
+            parameters={"job_id": job.pk, "retry_job_id": retry.pk},
+            message=f"Retrying {len(specs)} failed items of job {job.pk}",
+            job=retry,
+        )
+    logger.info(
+        "job %s retries %s failed items of job %s", retry.pk, len(specs), job.pk
+    )
+    return retry
+
+
+# Keys of JobItem.data that record an earlier run's result, which a retry
+# starts without.
+RESULT_DATA_PREFIX = "result_"
+
+
+def _retry_data(data: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in data.items() if not k.startswith(RESULT_DATA_PREFIX)}
+
+
+def _user_pk(user: User) -> object:
+    return user.pk if user is not None and user.is_authenticated else None

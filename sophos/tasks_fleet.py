@@ -1,0 +1,15 @@
+"""django-q2 entry points of the fleet operations: each takes ids."""
+
+from __future__ import annotations
+
+import logging
+
+logger = logging.getLogger(__name__)
+
+
+def fleet_job_run_task(job_id: int) -> str:
+    from sophos.services.fleet_ops.base import job_run
+
+    logger.info("task fleet_job_run job=%s", job_id)
+    job = job_run(job_id=job_id)
+    return str(job.status)

@@ -1,0 +1,277 @@
+"""Dry run, cancel, retry, scope and summary of fleet jobs (the shared runner)."""
+
+from __future__ import annotations
+
+import pytest
+
+from portal.accounts.models import Role
+from sophos.errors import Forbidden
+from sophos.models import AuditEntry, Job, JobItem
+from sophos.services import jobs
+from sophos.services.fleet_ops import base
+from sophos.services.jobs import ItemSpec
+from tests.portal.factories import make_tenant, make_user
+
+pytestmark = pytest.mark.django_db
+
+KIND = "testing.touch"
+
+
+@pytest.fixture
+def calls():
+    """The targets run_item saw, and a hook to change its behaviour."""
+    return {"seen": [], "fail": set(), "cancel_after": None}
+
+
+@pytest.fixture
+def operation(calls):
+    def plan(request: base.PlanRequest):
+        for tenant in request.tenants.filter(pk__in=request.parameters["tenants"]):
+            for name in request.parameters["targets"]:
+                yield ItemSpec(target=name, label=name, tenant_id=tenant.pk)
+
+    def run_item(context: base.ItemContext) -> base.ItemResult:
+        target = context.item.target
+        calls["seen"].append(target)
+        if calls["cancel_after"] == target:
+            jobs.job_cancel(job=context.job, user=context.user)
+        if target in calls["fail"]:
+            raise Forbidden("Denied for the test.", status=403, correlation_id="c-403")
+        if context.dry_run:
+            return base.would(f"touch {target}")
+        return base.succeeded(f"Touched {target}.", result_touched=True)
+
+    operation = base.register(
+        base.BulkOperation(
+            kind=KIND, title="Touch things", plan=plan, run_item=run_item
+        )
+    )
+    yield operation
+    base._registry.pop(KIND)
+
+
+@pytest.fixture
+def tenant():
+    return make_tenant()
+
+
+@pytest.fixture
+def owner_user():
+    return make_user(roles=[Role.OWNER])
+
+
+@pytest.fixture
+def start(django_capture_on_commit_callbacks):
+    """Start the test operation and run its queued task at commit."""
+
+    def start(user, tenant, targets=("a", "b", "c"), dry_run=False):
+        parameters = {"tenants": [str(tenant.pk)], "targets": list(targets)}
+        with django_capture_on_commit_callbacks(execute=True):
+            job = base.operation_start(
+                kind=KIND, user=user, parameters=parameters, dry_run=dry_run
+            )
+        job.refresh_from_db()
+        return job
+
+    return start
+
+
+def _outcomes(job):
+    return [
+        (item.target, item.status, item.message) for item in job.items.order_by("id")
+    ]
+
+
+def test_run_all_items_succeed(operation, owner_user, tenant, start):
+    job = start(owner_user, tenant)
+
+    assert job.status == Job.Status.SUCCEEDED
+    assert job.done == 3
+    assert _outcomes(job) == [
+        ("a", "succeeded", "Touched a."),
+        ("b", "succeeded", "Touched b."),
+        ("c", "succeeded", "Touched c."),
+    ]
+    assert job.items.first().data == {"result_touched": True}
+
+
+def test_dry_run_skips_with_would(operation, owner_user, tenant, start):
+    job = start(owner_user, tenant, dry_run=True)
+
+    assert job.dry_run is True
+    assert job.title == "Dry run: Touch things"
+    assert job.status == Job.Status.SUCCEEDED
+    assert _outcomes(job) == [
+        ("a", "skipped", "Would touch a"),
+        ("b", "skipped", "Would touch b"),
+        ("c", "skipped", "Would touch c"),
+    ]
+
+
+def test_failed_item_keeps_correlation_id(operation, calls, owner_user, tenant, start):
+    calls["fail"] = {"b"}
+
+    job = start(owner_user, tenant)
+
+    assert job.status == Job.Status.PARTIAL
+    failed = job.items.get(target="b")
+    assert failed.status == JobItem.Status.FAILED
+    assert failed.message == "Denied for the test."
+    assert failed.correlation_id == "c-403"
+    assert job.items.filter(status=JobItem.Status.SUCCEEDED).count() == 2
+
+
+def test_every_item_failed_fails_job(operation, calls, owner_user, tenant, start):
+    calls["fail"] = {"a", "b", "c"}
+
+    job = start(owner_user, tenant)
+
+    assert job.status == Job.Status.FAILED
+
+
+def test_summary_counts_items(operation, calls, owner_user, tenant, start):
+    calls["fail"] = {"a"}
+    job = start(owner_user, tenant)
+
+    summary = jobs.job_summary(items=job.items.all())
+
+    assert summary.total == 3
+    assert summary.succeeded == 2
+    assert summary.failed == 1
+    assert summary.skipped == 0
+    assert summary.unfinished == 0
+
+
+def test_cancel_mid_run_skips_the_rest(operation, calls, owner_user, tenant, start):
+    calls["cancel_after"] = "a"
+
+    job = start(owner_user, tenant)
+
+    assert job.status == Job.Status.CANCELLED
+    assert calls["seen"] == ["a"]
+    assert _outcomes(job) == [
+        ("a", "succeeded", "Touched a."),
+        ("b", "skipped", "Cancelled."),
+        ("c", "skipped", "Cancelled."),
+    ]
+    assert job.finished_at is not None
+    audit = AuditEntry.objects.get(operation="job_cancel")
+    assert audit.job_id == job.pk
+
+
+def test_cancel_before_run_ends_job(owner_user, tenant):
+    job = jobs.job_create(
+        kind=KIND,
+        title="Queued",
+        user=owner_user,
+        items=[ItemSpec(target="x", tenant_id=tenant.pk)],
+    )
+
+    cancelled = jobs.job_cancel(job=job, user=owner_user)
+
+    assert cancelled is True
+    assert job.status == Job.Status.CANCELLED
+    assert job.finished_at is not None
+    assert _outcomes(job) == [("x", "skipped", "Cancelled.")]
+
+
+def test_cancelled_job_is_not_started(owner_user, tenant, start):
+    job = jobs.job_create(
+        kind=KIND,
+        title="Queued",
+        user=owner_user,
+        items=[ItemSpec(target="x", tenant_id=tenant.pk)],
+    )
+    jobs.job_cancel(job=job, user=owner_user)
+
+    started = jobs.job_start(job=job)
+
+    assert started is False
+    assert job.status == Job.Status.CANCELLED
+
+
+def test_cancel_finished_job_changes_nothing(operation, owner_user, tenant, start):
+    job = start(owner_user, tenant)
+
+    assert jobs.job_cancel(job=job, user=owner_user) is False
+    assert job.status == Job.Status.SUCCEEDED
+    assert not AuditEntry.objects.filter(operation="job_cancel").exists()
+
+
+def test_retry_runs_only_failed_items(
+    operation, calls, owner_user, tenant, start, django_capture_on_commit_callbacks
+):
+    calls["fail"] = {"b", "c"}
+    job = start(owner_user, tenant)
+    calls["fail"] = {"c"}
+    calls["seen"].clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        retry = base.operation_retry(job=job, user=owner_user)
+
+    retry.refresh_from_db()
+    assert retry.retry_of_id == job.pk
+    assert retry.kind == KIND
+    assert retry.title == "Retry of Touch things"
+    assert calls["seen"] == ["b", "c"]
+    assert _outcomes(retry) == [
+        ("b", "succeeded", "Touched b."),
+        ("c", "failed", "Denied for the test."),
+    ]
+    assert retry.status == Job.Status.PARTIAL
+    assert AuditEntry.objects.filter(operation="job_retry", job=retry).exists()
+
+
+def test_retry_without_failures_returns_none(operation, owner_user, tenant, start):
+    job = start(owner_user, tenant)
+
+    assert base.operation_retry(job=job, user=owner_user) is None
+    assert base.job_retryable(job=job) is False
+
+
+def test_retry_keeps_dry_run(operation, calls, owner_user, tenant, start):
+    calls["fail"] = {"a"}
+    job = start(owner_user, tenant, dry_run=True)
+
+    retry = base.operation_retry(job=job, user=owner_user)
+
+    assert retry.dry_run is True
+
+
+def test_runner_skips_tenants_out_of_scope(operation, calls, tenant):
+    technician = make_user(roles=[Role.TECHNICIAN], tenants=[tenant])
+    job = jobs.job_create(
+        kind=KIND,
+        title="Touch",
+        user=technician,
+        items=[ItemSpec(target="a", tenant_id=tenant.pk)],
+    )
+    technician.tenant_assignments.all().delete()
+
+    job = base.job_run(job_id=job.pk)
+
+    assert calls["seen"] == []
+    assert _outcomes(job) == [("a", "skipped", base.NOT_ACTIONABLE_MESSAGE)]
+
+
+def test_plan_sees_only_actionable_tenants(operation, tenant, start):
+    reader = make_user(roles=[Role.READ_ONLY], tenants=[tenant])
+
+    job = start(reader, tenant)
+
+    assert job.total == 0
+    assert job.status == Job.Status.SUCCEEDED
+
+
+def test_start_records_audit_entry(operation, owner_user, tenant, start):
+    job = start(owner_user, tenant, dry_run=True)
+
+    entry = AuditEntry.objects.get(operation=f"fleet.{KIND}")
+    assert entry.outcome == AuditEntry.Outcome.QUEUED
+    assert entry.job_id == job.pk
+    assert entry.parameters["dry_run"] is True
+
+
+def test_unknown_kind_raises(owner_user, start):
+    with pytest.raises(ValueError, match="Unknown fleet operation"):
+        base.operation_start(kind="nothing.here", user=owner_user, parameters={})
