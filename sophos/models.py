@@ -165,6 +165,8 @@ class Alert(models.Model):
         indexes = [
             models.Index(fields=["tenant", "-raised_at"]),
             models.Index(fields=["tenant", "severity"]),
+            # The alert list's category filter and its list of categories.
+            models.Index(fields=["tenant", "category"]),
         ]
 
     def __str__(self) -> str:

@@ -20,7 +20,7 @@ def _month_before(day: datetime.date) -> datetime.date:
     return (day.replace(day=1) - datetime.timedelta(days=1)).replace(day=1)
 
 
-def test_it_picks_a_month_and_reads_totals_and_chart(
+def test_billing_month_totals_and_chart(
     committed_db,
     live_server,
     browser_page,  # noqa: F811

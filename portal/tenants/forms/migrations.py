@@ -11,7 +11,7 @@ Choices = Sequence[tuple[str, str]]
 
 # A migration token is a long opaque string; this bounds what a form takes.
 TOKEN_MAX_LENGTH = 2000
-# The most endpoints one migration job moves from the portal.
+# The maximum number of endpoints one migration job from the portal moves.
 MAX_ENDPOINTS = 1000
 
 
