@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
+from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.debug import (
@@ -40,14 +41,14 @@ def _show_rejection(form: ConnectionForm, exc: credentials.ConnectionRejected) -
 @require_GET
 @require(Capability.MANAGE_CONNECTIONS)
 def connections_list(request: HttpRequest) -> HttpResponse:
-    connections = Connection.objects.order_by("name")
+    connections = Connection.objects.annotate(tenant_count=Count("tenants"))
     rows = [
         {
             "connection": connection,
             "expiry": credentials.credential_expiry(connection),
-            "tenants": connection.tenants.count(),
+            "tenants": connection.tenant_count,
         }
-        for connection in connections
+        for connection in connections.order_by("name")
     ]
     context: dict[str, Any] = {
         "rows": rows,
