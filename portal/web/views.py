@@ -119,6 +119,8 @@ def tenant_endpoints(request: HtmxHttpRequest, tenant_id: uuid.UUID) -> HttpResp
         health=values["health"],
         type=values["type"],
         page=values["page"],
+        after=request.GET.get("after", ""),
+        before=request.GET.get("before", ""),
     )
 
     context = {
@@ -144,6 +146,8 @@ def tenant_alerts(request: HtmxHttpRequest, tenant_id: uuid.UUID) -> HttpRespons
         severity=values["severity"],
         category=values["category"],
         page=values["page"],
+        after=request.GET.get("after", ""),
+        before=request.GET.get("before", ""),
     )
 
     context = {

@@ -1,8 +1,12 @@
+import re
 import uuid
+from datetime import timedelta
+from html import unescape
 from unittest import mock
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from sophos.errors import BadRequest
 from sophos.services.alerts import AlertActionResult
@@ -211,3 +215,45 @@ def test_alert_action_rejects_get(owner_client, alert, perform):
 
     assert response.status_code == 405
     perform.assert_not_called()
+
+
+def _link(html, rel):
+    found = re.search(rf'<a href="([^"]+)"[^>]*rel="{rel}"', html)
+    assert found, f'no rel="{rel}" link'
+    return unescape(found.group(1))
+
+
+def test_alerts_keyset_newest_first(owner_client, tenant):
+    now = timezone.now()
+    for minutes in range(70):
+        make_alert(
+            tenant,
+            type=f"alert-{minutes:02d}",
+            raised_at=now - timedelta(minutes=minutes),
+        )
+    first = owner_client.get(_list_url(tenant))
+
+    second = owner_client.get(_list_url(tenant) + _link(first.content.decode(), "next"))
+    back = owner_client.get(_list_url(tenant) + _link(second.content.decode(), "first"))
+
+    assert [a.type for a in second.context["page"]] == [
+        f"alert-{m:02d}" for m in range(50, 70)
+    ]
+    assert [a.type for a in back.context["page"]] == [
+        f"alert-{m:02d}" for m in range(50)
+    ]
+    assert "Page 2 of 2" in second.content.decode()
+
+
+def test_alerts_keyset_keeps_the_filter(owner_client, tenant):
+    now = timezone.now()
+    for minutes in range(60):
+        make_alert(tenant, severity="low", raised_at=now - timedelta(minutes=minutes))
+    make_alert(tenant, severity="high", raised_at=now)
+    first = owner_client.get(_list_url(tenant), {"severity": "low"})
+
+    second = owner_client.get(_list_url(tenant) + _link(first.content.decode(), "next"))
+
+    assert "severity=low" in _link(first.content.decode(), "next")
+    assert {a.severity for a in second.context["page"]} == {"low"}
+    assert len(second.context["page"]) == 10

@@ -1,4 +1,6 @@
+import re
 import uuid
+from html import unescape
 
 import pytest
 from django.urls import reverse
@@ -116,3 +118,61 @@ def test_endpoints_unknown_tenant_is_404(owner_client):
     response = owner_client.get(reverse("tenant_endpoints", args=[uuid.uuid4()]))
 
     assert response.status_code == 404
+
+
+def _link(html, rel):
+    found = re.search(rf'<a href="([^"]+)"[^>]*rel="{rel}"', html)
+    assert found, f'no rel="{rel}" link'
+    return unescape(found.group(1))
+
+
+def test_endpoints_keyset_next_and_previous(owner_client):
+    tenant = make_tenant()
+    for number in range(120):
+        make_endpoint(tenant, hostname=f"host-{number:03d}")
+    first = owner_client.get(_url(tenant))
+
+    second = owner_client.get(_url(tenant) + _link(first.content.decode(), "next"))
+    third = owner_client.get(_url(tenant) + _link(second.content.decode(), "next"))
+    back = owner_client.get(_url(tenant) + _link(third.content.decode(), "prev"))
+
+    assert _hostnames(second) == [f"host-{n:03d}" for n in range(50, 100)]
+    assert _hostnames(third) == [f"host-{n:03d}" for n in range(100, 120)]
+    assert _hostnames(back) == _hostnames(second)
+    assert "after=host-049%7C" in _link(first.content.decode(), "next")
+    assert "Page 3 of 3" in third.content.decode()
+    assert 'rel="next"' not in third.content.decode()
+    assert "showing 101–120" in third.content.decode()
+
+
+def test_endpoints_previous_to_first_page(owner_client):
+    tenant = make_tenant()
+    for number in range(60):
+        make_endpoint(tenant, hostname=f"host-{number:03d}")
+    first = owner_client.get(_url(tenant))
+    second = owner_client.get(_url(tenant) + _link(first.content.decode(), "next"))
+
+    back = owner_client.get(_url(tenant) + _link(second.content.decode(), "prev"))
+
+    assert _hostnames(back) == [f"host-{n:03d}" for n in range(50)]
+    assert "Page 1 of 2" in back.content.decode()
+    assert 'rel="prev"' not in back.content.decode()
+
+
+def test_endpoints_cursor_breaks_hostname_ties_by_id(owner_client):
+    tenant = make_tenant()
+    for _ in range(55):
+        make_endpoint(tenant, hostname="same-name")
+    first = owner_client.get(_url(tenant))
+
+    second = owner_client.get(_url(tenant) + _link(first.content.decode(), "next"))
+
+    ids = [e.pk for e in first.context["page"]] + [e.pk for e in second.context["page"]]
+    assert len(set(ids)) == 55
+
+
+def test_endpoints_invalid_cursor_shows_the_first_page(owner_client, tenant):
+    response = owner_client.get(_url(tenant), {"after": "no-separator"})
+
+    assert response.status_code == 200
+    assert _hostnames(response) == ["srv-files", "ws-alice", "ws-bob"]
