@@ -36,7 +36,7 @@ from django_q.tasks import async_task
 from sophos.client import SophosClient, TenantInfo
 from sophos.errors import Forbidden, NotFound, SophosError
 from sophos.models import Alert, Connection, Endpoint, Job, JobItem, Tenant
-from sophos.services import jobs
+from sophos.services import jobs, mirror_items
 from sophos.services.connections import client_for
 
 logger = logging.getLogger(__name__)
@@ -356,6 +356,7 @@ def tenant_sync(*, client: SophosClient, tenant: Tenant, full: bool = True) -> T
     tenant.endpoints_high_water = _newest(tenant.endpoints_high_water, endpoint_mark)
     tenant.alerts_high_water = _newest(tenant.alerts_high_water, alert_mark)
     _record_pass(tenant, full=full)
+    mirror_items.tenant_extras_mirror(client=client, tenant=tenant)
     logger.info(
         "sync tenant %s (%s pass): %s endpoints, %s alerts",
         tenant.pk,
