@@ -6,13 +6,17 @@ by importing its module and joining its list here.
 
 from portal.tenants.views import (
     admins,
+    alerts,
     directory,
     endpoint_settings,
+    endpoints,
     exclusions,
     exploit_mitigation,
     firewalls,
+    groups,
     migrations,
     packages,
+    policies,
     web_control,
 )
 
@@ -22,6 +26,10 @@ urlpatterns = [
     *exclusions.urlpatterns,
     *exploit_mitigation.urlpatterns,
     *web_control.urlpatterns,
+    *endpoints.urlpatterns,
+    *groups.urlpatterns,
+    *alerts.urlpatterns,
+    *policies.urlpatterns,
     *directory.urlpatterns,
     *admins.urlpatterns,
     *firewalls.urlpatterns,
