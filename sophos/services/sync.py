@@ -356,7 +356,13 @@ def tenant_sync(*, client: SophosClient, tenant: Tenant, full: bool = True) -> T
     tenant.endpoints_high_water = _newest(tenant.endpoints_high_water, endpoint_mark)
     tenant.alerts_high_water = _newest(tenant.alerts_high_water, alert_mark)
     _record_pass(tenant, full=full)
-    mirror_items.tenant_extras_mirror(client=client, tenant=tenant)
+    if full:
+        # The allowed and blocked items and the global tamper protection
+        # setting change rarely and cost three calls a tenant, so only a full
+        # pass reads them. Every pass updates the endpoints' tamper state.
+        mirror_items.tenant_extras_mirror(client=client, tenant=tenant)
+    else:
+        mirror_items.endpoint_tamper_since_update(tenant=tenant, now=timezone.now())
     logger.info(
         "sync tenant %s (%s pass): %s endpoints, %s alerts",
         tenant.pk,

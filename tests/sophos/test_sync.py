@@ -356,6 +356,15 @@ def test_incremental_sync_asks_only_for_changes(demo_connection, sent_urls):
     assert tenant.last_incremental_sync_at is not None
 
 
+def test_incremental_sync_skips_the_rarely_changed_lists(demo_connection, sent_urls):
+    run_sync()
+    sent_urls.clear()
+
+    incremental_sync()
+
+    assert not [url for url in sent_urls if "/endpoint/v1/settings/" in url]
+
+
 def test_incremental_sync_mirrors_what_changed(demo_connection):
     run_sync()
     tenant = Tenant.objects.order_by("name").first()
