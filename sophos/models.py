@@ -376,3 +376,6 @@ class AuditEntry(models.Model):
 
     def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
         raise PermissionError("Audit entries are append-only and cannot be deleted.")
+
+
+from sophos.models_fleet import *  # noqa: E402, F403  The fleet operations' records.
