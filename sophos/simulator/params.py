@@ -26,6 +26,11 @@ def parse_time(
     raw = request.query_last(name)
     if raw is None or raw.strip() == "":
         return None
+    return parse_time_text(raw, name, allow_naive=allow_naive)
+
+
+def parse_time_text(raw: str, name: str, *, allow_naive: bool = False) -> str:
+    """Read one time or duration value; ``name`` is the field for messages."""
     raw = raw.strip()
     duration = _DURATION.match(raw)
     if duration and raw.lstrip("+-") != "P":

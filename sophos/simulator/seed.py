@@ -187,7 +187,9 @@ def _seed_partner(
         count = _endpoint_count(tenant_rng, max_endpoints, per_tenant)
         fleet = _write_tenant_objects(tenant_rng, tenant, count, index, writer)
         configuration_rng = random.Random(f"{seed}:tenant:{index}:configuration")
-        write_tenant_configuration(configuration_rng, tenant, fleet, writer)
+        write_tenant_configuration(
+            configuration_rng, tenant, fleet, writer, first=index == 0
+        )
         summaries.append((tenant, fleet))
     _write_billing(random.Random(f"{seed}:billing"), partner, summaries, writer)
     write_partner_configuration(
@@ -303,14 +305,27 @@ def _write_tenant_objects(
     groups = {name: new_uuid(rng) for name in (*words.ENDPOINT_GROUPS, "Servers")}
     summary = TenantFleet(groups=groups)
     alerts: list[dict[str, Any]] = []
+    in_cloud = False
     for number in range(1, count + 1):
         endpoint = _make_endpoint(rng, tenant, prefix, number, groups, now)
+        if index == 0 and "associatedPerson" in endpoint and not in_cloud:
+            # The first tenant runs a virtual desktop in a public cloud, so
+            # that even a small fleet has an endpoint with every field.
+            endpoint.setdefault(
+                "cloud",
+                {
+                    "provider": "azure",
+                    "instanceId": str(uuid.uuid5(uuid.NAMESPACE_URL, endpoint["id"])),
+                },
+            )
+        in_cloud = in_cloud or "cloud" in endpoint
         if endpoint["type"] == "server":
             summary.servers += 1
         else:
             summary.computers += 1
         if "associatedPerson" in endpoint:
             summary.people.append(endpoint["associatedPerson"])
+        summary.hosts.append((endpoint["id"], endpoint["hostname"]))
         writer.add(ENDPOINT_KIND, tenant.id, endpoint["id"], number, endpoint)
         alerts.extend(_alerts_for(rng, tenant, endpoint, now, every_kind=False))
     if index == 0 and count:

@@ -1,10 +1,11 @@
 """Seeded configuration of each tenant and partner beyond endpoints and alerts.
 
-Endpoint groups (matching the groups the endpoints name), directory users
-(the endpoints' associated people) and user groups, roles and admins,
-allowed and blocked items, exclusions, local sites and, for some tenants,
-firewalls. Each function draws from the random generator it is given, so
-the content depends only on the seed.
+Each tenant gets endpoint groups (matching the groups the endpoints name),
+directory users (the endpoints' associated people) and user groups, roles
+and admins. It also gets allowed and blocked items, exclusions, local sites,
+detected exploits, exploit mitigation applications and peripherals. The
+first tenant and some others get firewalls. Each function draws from the
+random generator it is given, so the content depends only on the seed.
 """
 
 from __future__ import annotations
@@ -18,27 +19,58 @@ from typing import Any, Protocol
 
 from sophos.simulator import clock
 from sophos.simulator import vocabulary as words
+from sophos.simulator.api.admins import PARTNER, TENANT
 from sophos.simulator.api.directory import (
     GROUP_USERS_KIND,
     USER_GROUP_KIND,
     USER_GROUPS_KIND,
     USER_KIND,
 )
-from sophos.simulator.api.firewalls import FIREWALL_KIND
+from sophos.simulator.api.exclusions import (
+    ALLOWED_KIND,
+    BLOCKED_KIND,
+    LOCAL_SITES_KIND,
+    SCANNING_KIND,
+    scanning_description,
+)
+from sophos.simulator.api.exploit_mitigation import (
+    APPLICATION_KIND,
+    DETECTED_EXPLOIT_KIND,
+    default_modifications,
+)
+from sophos.simulator.api.firewalls import FIREWALL_GROUP_KIND, FIREWALL_KIND
 from sophos.simulator.api.groups import GROUP_KIND
 from sophos.simulator.models import SimTenant
 
-ALLOWED_KIND = "endpoint/v1/settings/allowed-items"
-BLOCKED_KIND = "endpoint/v1/settings/blocked-items"
-SCANNING_KIND = "endpoint/v1/settings/exclusions/scanning"
-LOCAL_SITES_KIND = "endpoint/v1/settings/web-control/local-sites"
-TENANT_ROLE_KIND = "common/v1/roles"
-TENANT_ADMIN_KIND = "common/v1/admins"
-FIREWALL_GROUP_KIND = "firewall/v1/firewall-groups"
-PARTNER_ROLE_KIND = "partner/v1/roles"
-PARTNER_ADMIN_KIND = "partner/v1/admins"
+TENANT_ROLE_KIND = TENANT.role_kind
+TENANT_ADMIN_KIND = TENANT.admin_kind
+PARTNER_ROLE_KIND = PARTNER.role_kind
+PARTNER_ADMIN_KIND = PARTNER.admin_kind
+PERIPHERAL_KIND = "endpoint/v1/settings/peripheral-control/peripherals"
 
-PREDEFINED_ROLES = ("Super Admin", "Admin", "Help Desk", "Read-only")
+# Predefined roles and the permission set each grants.
+PREDEFINED_ROLES = (
+    ("Super Admin", "central_super_admin"),
+    ("Admin", "central_admin"),
+    ("Help Desk", "central_helpdesk"),
+    ("Read-only", "central_read_only"),
+)
+# Applications that Sophos Central detects on endpoints: name, category, path.
+DETECTED_APPLICATIONS = (
+    ("Google Chrome", "browsers", "$programfiles\\Google\\Chrome\\chrome.exe"),
+    ("Mozilla Firefox", "browsers", "$programfiles\\Mozilla Firefox\\firefox.exe"),
+    ("Microsoft Word", "office", "$programfiles\\Microsoft Office\\WINWORD.EXE"),
+    ("Adobe Acrobat Reader", "other", "$programfiles\\Adobe\\Acrobat\\Acrobat.exe"),
+    ("VLC media player", "media", "$programfiles\\VideoLAN\\VLC\\vlc.exe"),
+)
+# Peripherals: type, category, model, model id prefix.
+PERIPHERALS = (
+    ("storage", "removableStorage", "SanDisk Ultra USB 3.0", "USB-0781-5581"),
+    ("storage", "removableStorage", "Kingston DataTraveler 3.0", "USB-0951-1666"),
+    ("wireless", "network", "Intel Wi-Fi 6 AX201", "PCI-8086-A0F0"),
+    ("bluetooth", "network", "Intel Wireless Bluetooth", "USB-8087-0026"),
+    ("mobile", "mobileDevice", "Apple iPhone", "USB-05AC-12A8"),
+)
 
 
 class ObjectWriter(Protocol):
@@ -63,6 +95,8 @@ class TenantFleet:
     groups: dict[str, str] = field(default_factory=dict)
     # The endpoints' associated people: id, name and login.
     people: list[dict[str, str]] = field(default_factory=list)
+    # The endpoints as (id, hostname), in seeding order.
+    hosts: list[tuple[str, str]] = field(default_factory=list)
 
 
 def new_uuid(rng: random.Random) -> str:
@@ -79,17 +113,29 @@ def _domain(tenant: SimTenant) -> str:
 
 
 def write_tenant_configuration(
-    rng: random.Random, tenant: SimTenant, fleet: TenantFleet, writer: ObjectWriter
+    rng: random.Random,
+    tenant: SimTenant,
+    fleet: TenantFleet,
+    writer: ObjectWriter,
+    *,
+    first: bool = False,
 ) -> None:
-    """Write the configuration objects of one tenant."""
+    """Write the configuration objects of one tenant.
+
+    The ``first`` tenant of a fleet always gets firewalls, so that even a
+    small fleet has each kind of object.
+    """
     now = clock.now()
     _write_endpoint_groups(tenant, fleet, writer, now)
     _write_directory(rng, tenant, fleet, writer, now)
     roles = _write_roles(rng, TENANT_ROLE_KIND, tenant.id, writer)
-    _write_tenant_admin(rng, tenant, roles, writer, now)
+    _write_tenant_admin(rng, tenant, roles, writer, now, len(fleet.people) + 1)
     _write_exceptions(rng, tenant, writer, now)
-    if rng.random() < 0.3:
-        _write_firewalls(rng, tenant, writer, now)
+    if rng.random() < 0.3 or first:
+        _write_firewalls(rng, tenant, writer, now, clustered=first)
+    endpoint_rng = random.Random(rng.getrandbits(64))
+    _write_exploit_mitigation(endpoint_rng, tenant, fleet, writer, now, first=first)
+    _write_peripherals(endpoint_rng, tenant, fleet, writer, now, first=first)
 
 
 def write_partner_configuration(
@@ -195,7 +241,8 @@ def _write_roles(
     rng: random.Random, kind: str, scope_id: str, writer: ObjectWriter
 ) -> list[str]:
     role_ids = []
-    for seq, name in enumerate(PREDEFINED_ROLES, start=1):
+    moment = clock.isoformat(clock.now() - timedelta(days=700))
+    for seq, (name, permission_set) in enumerate(PREDEFINED_ROLES, start=1):
         role_id = new_uuid(rng)
         data = {
             "id": role_id,
@@ -203,7 +250,9 @@ def _write_roles(
             "description": f"Predefined {name} role",
             "type": "predefined",
             "principalType": "user",
-            "permissionSets": [name],
+            "permissionSets": [permission_set],
+            "createdAt": moment,
+            "updatedAt": moment,
         }
         writer.add(kind, scope_id, role_id, seq, data)
         role_ids.append(role_id)
@@ -216,21 +265,40 @@ def _write_tenant_admin(
     roles: list[str],
     writer: ObjectWriter,
     now: datetime,
+    user_seq: int,
 ) -> None:
+    """Write the tenant's contact as a directory user and as its Super Admin."""
     contact = tenant.data.get("contact", {})
     first, last = contact.get("firstName", "Alex"), contact.get("lastName", "Admin")
+    email = contact.get("email", "")
+    user_id = new_uuid(rng)
+    user = {
+        "id": user_id,
+        "name": f"{first} {last}",
+        "firstName": first,
+        "lastName": last,
+        "email": email,
+        "domain": _domain(tenant),
+        "exchangeLogin": email.split("@", 1)[0],
+        "tenant": {"id": tenant.id, "name": tenant.data["name"]},
+        "source": {"type": "custom"},
+        "createdAt": _stamp(rng, now, 700),
+        "updatedAt": _stamp(rng, now, 60),
+    }
+    writer.add(USER_KIND, tenant.id, user_id, user_seq, user)
     admin_id = new_uuid(rng)
     data = {
         "id": admin_id,
         "tenant": {"id": tenant.id},
+        "users": [{"id": user_id, "name": user["name"]}],
         "profile": {
-            "name": f"{first} {last}",
+            "name": user["name"],
             "firstName": first,
             "lastName": last,
-            "email": contact.get("email", ""),
+            "email": email,
         },
         "roleAssignments": [{"id": new_uuid(rng), "roleId": roles[0]}],
-        "createdAt": _stamp(rng, now, 700),
+        "createdAt": user["createdAt"],
         "updatedAt": _stamp(rng, now, 60),
     }
     writer.add(TENANT_ADMIN_KIND, tenant.id, admin_id, 1, data)
@@ -277,7 +345,9 @@ def _exception_items(
                 "value": value,
                 "type": kind,
                 "scanMode": "onDemandAndOnAccess",
+                "description": scanning_description(kind, value, "onDemandAndOnAccess"),
                 "comment": "Requested by the customer",
+                "lockedByManagingAccount": False,
             },
         )
     for _ in range(rng.randint(0, 2)):
@@ -302,18 +372,43 @@ def _write_exceptions(
         writer.add(kind, tenant.id, data["id"], seqs[kind], data)
 
 
+def _tenant_actor(rng: random.Random, tenant: SimTenant) -> dict[str, Any]:
+    contact = tenant.data.get("contact", {})
+    name = f"{contact.get('firstName', 'Alex')} {contact.get('lastName', 'Admin')}"
+    return {
+        "id": new_uuid(rng),
+        "type": "user",
+        "name": name,
+        "accountType": "tenant",
+        "accountId": tenant.id,
+    }
+
+
 def _write_firewalls(
-    rng: random.Random, tenant: SimTenant, writer: ObjectWriter, now: datetime
+    rng: random.Random,
+    tenant: SimTenant,
+    writer: ObjectWriter,
+    now: datetime,
+    *,
+    clustered: bool = False,
 ) -> None:
+    """Write a group of one or two firewalls.
+
+    With ``clustered`` the group contains a high-availability pair, and a third
+    firewall waits outside any group for its management to be approved.
+    """
     group_id = new_uuid(rng)
-    firewall_ids = [new_uuid(rng) for _ in range(rng.randint(1, 2))]
+    count = 3 if clustered else rng.randint(1, 2)
+    firewall_ids = [new_uuid(rng) for _ in range(count)]
+    serials = [f"C0{rng.getrandbits(52):013X}" for _ in firewall_ids]
+    creator = _tenant_actor(rng, tenant)
     prefix = "".join(c for c in tenant.data["showAs"].upper() if c.isalpha())[:5]
     for seq, firewall_id in enumerate(firewall_ids, start=1):
-        data = {
+        pending = clustered and seq == 3
+        data: dict[str, Any] = {
             "id": firewall_id,
             "tenant": {"id": tenant.id},
-            "serialNumber": f"C0{rng.getrandbits(52):013X}",
-            "group": {"id": group_id, "name": "Head office"},
+            "serialNumber": serials[seq - 1],
             "hostname": f"{prefix}-FW{seq:02d}",
             "name": f"{tenant.data['showAs']} firewall {seq}",
             "externalIpv4Addresses": [
@@ -324,28 +419,133 @@ def _write_firewalls(
             ),
             "model": rng.choice(("XGS 2100", "XGS 136", "XGS 3300")),
             "status": {
-                "managing": "approved",
-                "reporting": "approved",
-                "connected": rng.random() < 0.9,
+                "managing": "approvalPending" if pending else "approved",
+                "reporting": "approvalPending" if pending else "approved",
+                "connected": pending or rng.random() < 0.9,
                 "suspended": False,
             },
             "stateChangedAt": _stamp(rng, now, 30),
-            "capabilities": [],
+            "capabilities": [] if pending else ["sdwanGroup"],
+            "geoLocation": {
+                "latitude": f"{rng.uniform(-60, 60):.2f}",
+                "longitude": f"{rng.uniform(-150, 150):.2f}",
+            },
+            "createdBy": creator,
             "createdAt": _stamp(rng, now, 500),
+            "updatedBy": creator,
             "updatedAt": _stamp(rng, now, 30),
         }
+        if not pending:
+            data["group"] = {"id": group_id, "name": "Head office"}
+        if clustered and seq < 3:
+            peer = 2 - seq
+            data["cluster"] = {
+                "id": group_id,
+                "mode": "activePassive",
+                "status": "primary" if seq == 1 else "auxiliary",
+                "peers": {"id": firewall_ids[peer], "serialNumber": serials[peer]},
+            }
         writer.add(FIREWALL_KIND, tenant.id, firewall_id, seq, data)
     group = {
         "id": group_id,
         "name": "Head office",
         "tenant": {"id": tenant.id},
         "lockedByManagingAccount": False,
-        "firewalls": {
-            "total": len(firewall_ids),
-            "itemsCount": len(firewall_ids),
-            "items": [{"id": firewall_id} for firewall_id in firewall_ids],
-        },
+        "createdBy": creator,
         "createdAt": _stamp(rng, now, 500),
+        "updatedBy": creator,
         "updatedAt": _stamp(rng, now, 30),
     }
     writer.add(FIREWALL_GROUP_KIND, tenant.id, group_id, 1, group)
+
+
+def _write_exploit_mitigation(
+    rng: random.Random,
+    tenant: SimTenant,
+    fleet: TenantFleet,
+    writer: ObjectWriter,
+    now: datetime,
+    *,
+    first: bool,
+) -> None:
+    """Write the applications Sophos detected and the exploits it stopped."""
+    detected = rng.sample(
+        DETECTED_APPLICATIONS, rng.randint(2, len(DETECTED_APPLICATIONS))
+    )
+    for seq, (name, category, path) in enumerate(detected, start=1):
+        application_id = new_uuid(rng)
+        application = {
+            "id": application_id,
+            "name": name,
+            "paths": [path],
+            "category": category,
+            "type": "detected",
+            "modifications": default_modifications(),
+        }
+        writer.add(APPLICATION_KIND, tenant.id, application_id, seq, application)
+
+    if not fleet.hosts:
+        return
+    count = rng.randint(2, 3) if first else rng.randint(0, 2)
+    for seq in range(1, count + 1):
+        endpoint_id, hostname = rng.choice(fleet.hosts)
+        exploit_id = new_uuid(rng)
+        first_seen = now - timedelta(minutes=rng.randint(2 * 1440, 90 * 1440))
+        last_seen = first_seen + timedelta(minutes=rng.randint(10, 1440))
+        data: dict[str, Any] = {
+            "id": exploit_id,
+            "thumbprint": f"{rng.getrandbits(160):040x}",
+            "count": rng.randint(1, 40),
+            "description": rng.choice(
+                (
+                    "HeapSpray in WINWORD.EXE",
+                    "StackPivot in AcroRd32.exe",
+                    "LoadLib in chrome.exe",
+                    "Lockdown in EXCEL.EXE",
+                )
+            ),
+            "firstSeenAt": clock.isoformat(first_seen),
+            "lastSeenAt": clock.isoformat(last_seen),
+            "lastEndpoint": {"id": endpoint_id, "hostname": hostname},
+        }
+        if fleet.people:
+            person = rng.choice(fleet.people)
+            data["lastUser"] = {"id": person["id"], "name": person["name"]}
+        writer.add(DETECTED_EXPLOIT_KIND, tenant.id, exploit_id, seq, data)
+
+
+def _write_peripherals(
+    rng: random.Random,
+    tenant: SimTenant,
+    fleet: TenantFleet,
+    writer: ObjectWriter,
+    now: datetime,
+    *,
+    first: bool,
+) -> None:
+    """Write the peripherals that peripheral control saw on the endpoints."""
+    if not fleet.hosts:
+        return
+    count = len(PERIPHERALS) if first else rng.randint(0, 3)
+    for seq, (kind, category, model, model_id) in enumerate(
+        PERIPHERALS[:count], start=1
+    ):
+        _endpoint_id, hostname = rng.choice(fleet.hosts)
+        login = rng.choice(fleet.people)["viaLogin"] if fleet.people else "SYSTEM"
+        first_seen = now - timedelta(minutes=rng.randint(2 * 1440, 200 * 1440))
+        last_seen = first_seen + timedelta(minutes=rng.randint(60, 1440 * 30))
+        peripheral_id = new_uuid(rng)
+        data = {
+            "id": peripheral_id,
+            "type": kind,
+            "category": category,
+            "model": model,
+            "modelId": f"{model_id}-{rng.getrandbits(24):06X}",
+            "instanceId": f"INS:{model_id}-{rng.getrandbits(32):08X}",
+            "lastEndpointHostname": hostname,
+            "lastUsedBy": login,
+            "lastActionTaken": rng.choice(("allowed", "blocked", "readOnly")),
+            "firstSeenAt": clock.isoformat(first_seen),
+            "lastSeenAt": clock.isoformat(min(last_seen, now)),
+        }
+        writer.add(PERIPHERAL_KIND, tenant.id, peripheral_id, seq, data)

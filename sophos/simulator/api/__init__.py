@@ -5,10 +5,14 @@ catalog operation with a generic stateful handler.
 """
 
 from sophos.simulator.api import (
+    admins,
     alerts,
     directory,
     endpoint_controls,
     endpoints,
+    event_journal,
+    exclusions,
+    exploit_mitigation,
     firewalls,
     groups,
     identity,
@@ -17,17 +21,23 @@ from sophos.simulator.api import (
     policies,
     reference,
     resources,
+    web_control,
 )
 from sophos.simulator.routing import router
 
 MODULES = (
     identity,
     partner,
+    admins,
     endpoints,
     endpoint_controls,
     alerts,
     groups,
     directory,
+    exclusions,
+    exploit_mitigation,
+    web_control,
+    event_journal,
     firewalls,
     migrations,
     policies,

@@ -118,7 +118,7 @@ def _requested_action(request: SimRequest) -> tuple[str, str]:
     except (UnicodeDecodeError, json.JSONDecodeError):
         raise ApiError(400, 'Invalid JSON body: send {"action": ...}.') from None
     if not isinstance(body, dict) or not isinstance(body.get("action"), str):
-        raise ApiError(400, "Missing action in the request body.")
+        raise ApiError(400, "Missing required field 'action' in the body.")
     message = body.get("message") or ""
     return body["action"], str(message)
 
@@ -131,8 +131,8 @@ def alert_action(call: Call) -> SimResponse:
     if action not in allowed:
         raise ApiError(
             400,
-            f"Action {action!r} is not allowed for alert {alert.object_id}: "
-            f"use one of {', '.join(allowed)}.",
+            f"Invalid action {action!r}: it is not allowed for alert "
+            f"{alert.object_id}, which allows {', '.join(allowed)}.",
         )
 
     moment = clock.now()

@@ -134,8 +134,10 @@ def isolation_update(call: Call) -> SimResponse:
 def isolation_bulk_update(call: Call) -> SimResponse:
     enabled, comment = _isolation_request(call)
     ids = json_body(call).get("ids")
+    if ids is None:
+        raise ApiError(400, "Missing required field 'ids' in the body.")
     if not isinstance(ids, list) or not ids:
-        raise ApiError(400, "Missing ids: send the endpoint ids to change.")
+        raise ApiError(400, "Invalid ids: send a list of endpoint ids.")
     endpoints = [find_endpoint(call, str(endpoint_id)) for endpoint_id in ids]
     items = []
     for endpoint in endpoints:

@@ -15,12 +15,13 @@ from typing import Any
 from django.db.models import Max
 
 from sophos import catalog
-from sophos.simulator import clock, store
+from sophos.simulator import clock, store, validation
 from sophos.simulator.api.endpoint_controls import actor
 from sophos.simulator.api.resources import apply_filters, json_body
 from sophos.simulator.http import ApiError, SimResponse, json_response
 from sophos.simulator.models import SimObject, SimTenant
 from sophos.simulator.paging import number_page, parse_number_paging
+from sophos.simulator.params import parse_time_text
 from sophos.simulator.routing import Call, Handler, router
 
 POLICY_KIND = "endpoint/v1/policies"
@@ -49,6 +50,9 @@ _COMMON_SETTINGS = {
             ["monday", "wednesday", "friday"], format="string"
         ),
         "endpoint.scans.scheduled.hour": _setting("21:00"),
+        "endpoint.scans.scheduled.start-from": _setting(
+            "2024-01-01T21:00:00.000Z", format="date-time"
+        ),
     },
     "peripheral-control": {
         "endpoint.peripheral-control.enabled": _setting(False, False),
@@ -127,6 +131,18 @@ def base_policy_id(tenant_id: str, policy_type: str) -> str:
     return str(uuid.uuid5(_NAMESPACE, f"{tenant_id}/{policy_type}"))
 
 
+def _system_actor(tenant: SimTenant) -> dict[str, Any]:
+    """Describe Sophos Central itself, which creates each base policy."""
+    # NOTE/sophos-api: who Sophos names as a base policy's creator is unverified.
+    return {
+        "id": str(uuid.uuid5(_NAMESPACE, f"{tenant.id}/system")),
+        "type": "system",
+        "name": "Sophos Central",
+        "accountType": "tenant",
+        "accountId": tenant.id,
+    }
+
+
 def _base_policy(tenant: SimTenant, policy_type: str, moment: str) -> dict[str, Any]:
     return {
         "id": base_policy_id(tenant.id, policy_type),
@@ -139,7 +155,9 @@ def _base_policy(tenant: SimTenant, policy_type: str, moment: str) -> dict[str, 
         "settings": default_settings(policy_type),
         "appliesTo": {},
         "createdAt": moment,
+        "createdBy": _system_actor(tenant),
         "updatedAt": moment,
+        "updatedBy": _system_actor(tenant),
     }
 
 
@@ -189,14 +207,52 @@ def _touch(call: Call, row: SimObject) -> None:
     row.save(update_fields=["data"])
 
 
-def _merge_settings(row: SimObject, changes: Any) -> None:
+def _merge_settings(row: SimObject, changes: Any, field: str = "settings") -> None:
+    """Set the values of a map ``{settingKey: {"value": ...}}``.
+
+    Keys that the simulator does not model are stored as sent. Only
+    ``value`` can change; ``recommendedValue``, ``unit`` and ``format``
+    belong to Sophos.
+    """
     if not isinstance(changes, dict):
-        raise ApiError(400, "Invalid settings: send a map of setting keys to values.")
+        raise validation.invalid(field, "send a map of setting keys to {value}.")
     settings = row.data.setdefault("settings", {})
     for key, change in changes.items():
-        if not isinstance(change, dict):
-            raise ApiError(400, f'Invalid setting {key!r}: send {{"value": ...}}.')
-        settings.setdefault(key, {}).update(change)
+        if not isinstance(change, dict) or "value" not in change:
+            raise validation.invalid(f"{field}.{key}", 'send {"value": ...}.')
+        settings.setdefault(key, {})["value"] = change["value"]
+
+
+# The appliesTo keys and the collections their ids must name.
+# NOTE/sophos-api: the collection documents users and userGroups; the
+# endpoint keys follow Sophos's own integration and are unverified.
+APPLIES_TO_KINDS = {
+    "users": ("common/v1/directory/users", "user"),
+    "userGroups": ("common/v1/directory/user-groups", "user group"),
+    "endpoints": ("endpoint/v1/endpoints", "endpoint"),
+    "endpointGroups": ("endpoint/v1/endpoint-groups", "endpoint group"),
+}
+
+
+def _applies_to(tenant_id: str, raw: Any) -> dict[str, list[str]]:
+    """Check an ``appliesTo`` object: known keys, lists of existing ids."""
+    if not isinstance(raw, dict):
+        raise validation.invalid("appliesTo", "send an object of id lists.")
+    checked: dict[str, list[str]] = {}
+    for key, ids in raw.items():
+        field = f"appliesTo.{key}"
+        if key not in APPLIES_TO_KINDS:
+            raise validation.invalid(
+                field, f"use the keys {', '.join(APPLIES_TO_KINDS)}."
+            )
+        if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
+            raise validation.invalid(field, "send a list of ids.")
+        kind, noun = APPLIES_TO_KINDS[key]
+        for object_id in ids:
+            if store.find(kind, tenant_id, object_id) is None:
+                raise validation.invalid(field, f"no {noun} {object_id} exists.")
+        checked[key] = list(dict.fromkeys(ids))
+    return checked
 
 
 def _next_seq(tenant_id: str) -> int:
@@ -247,26 +303,48 @@ def policies_list(call: Call) -> SimResponse:
 
 @router.route("POST", "/endpoint/v1/policies", "tenant")
 def policy_create(call: Call) -> SimResponse:
-    body = json_body(call, required=("name", "type"))
-    if body["type"] not in DEFAULT_SETTINGS:
-        raise ApiError(400, f"Invalid policy type {body['type']!r}.")
-    ensure_base_policies(call.require_tenant())
+    tenant = call.require_tenant()
+    body = json_body(call)
+    name = validation.text(body, "name")
+    policy_type = validation.choice(body, "type", DEFAULT_SETTINGS)
+    ensure_base_policies(tenant)
     data = {
-        "name": body["name"],
-        "type": body["type"],
+        "name": name,
+        "type": policy_type,
         "lockedByManagingAccount": False,
-        "priority": body.get("priority", 1),
-        "enabled": body.get("enabled", True),
-        "settings": default_settings(body["type"]),
-        "appliesTo": body.get("appliesTo", {}),
+        "priority": _priority(body, default=_last_priority(tenant.id) + 1),
+        "enabled": validation.flag(body, "enabled") is not False,
+        "settings": default_settings(policy_type),
+        "appliesTo": _applies_to(tenant.id, body.get("appliesTo") or {}),
     }
-    if "disableAt" in body:
-        data["disableAt"] = body["disableAt"]
+    if body.get("disableAt") is not None:
+        data["disableAt"] = _disable_at(body)
     row = _create_policy(call, data)
     if "settings" in body:
         _merge_settings(row, body["settings"])
         row.save(update_fields=["data"])
     return json_response(201, row.data)
+
+
+def _priority(body: dict[str, Any], default: int) -> int:
+    if body.get("priority") is None:
+        return default
+    return validation.integer(body["priority"], "priority", low=1)
+
+
+def _last_priority(tenant_id: str) -> int:
+    """Return the largest priority number in use; a new policy goes after it."""
+    priorities = [
+        int(row.data.get("priority", 0)) for row in store.listed(POLICY_KIND, tenant_id)
+    ]
+    return max(priorities, default=0)
+
+
+def _disable_at(body: dict[str, Any]) -> str:
+    raw = body["disableAt"]
+    if not isinstance(raw, str):
+        raise validation.invalid("disableAt", "send an ISO 8601 UTC time.")
+    return parse_time_text(raw, "disableAt")
 
 
 @router.route("GET", "/endpoint/v1/policies/{policyId}", "tenant")
@@ -276,19 +354,46 @@ def policy_get(call: Call) -> SimResponse:
     )
 
 
+_POLICY_FIELDS = ("name", "priority", "enabled", "disableAt", "appliesTo", "settings")
+
+
 def _update_policy(call: Call, row: SimObject) -> SimResponse:
     body = json_body(call)
-    settings = body.pop("settings", None)
-    body.pop("id", None)
-    body.pop("type", None)
+    validation.only_fields(body, (*_POLICY_FIELDS, "id", "type"), "A policy update")
+    for field in ("id", "type"):
+        if field in body and body[field] != row.data.get(field):
+            raise validation.invalid(field, "a policy's id and type cannot change.")
     if row.data.get("priority") == 0:
-        # A base policy keeps its name and place; only settings change.
-        body = {k: v for k, v in body.items() if k not in {"name", "priority"}}
-    row.data.update(body)
-    if settings is not None:
-        _merge_settings(row, settings)
+        # Sophos Central lets a base policy change its settings only.
+        for field in _POLICY_FIELDS[:-1]:
+            if field in body and body[field] != row.data.get(field):
+                raise validation.invalid(
+                    field, "a base policy can change its settings only."
+                )
+    else:
+        _apply_policy_fields(call, row, body)
+    if body.get("settings") is not None:
+        _merge_settings(row, body["settings"])
     _touch(call, row)
     return json_response(200, row.data)
+
+
+def _apply_policy_fields(call: Call, row: SimObject, body: dict[str, Any]) -> None:
+    if "name" in body:
+        row.data["name"] = validation.text(body, "name")
+    if "priority" in body:
+        row.data["priority"] = _priority(body, default=row.data["priority"])
+    if "enabled" in body:
+        row.data["enabled"] = bool(validation.flag(body, "enabled"))
+    if "appliesTo" in body:
+        row.data["appliesTo"] = _applies_to(
+            call.require_tenant().id, body["appliesTo"] or {}
+        )
+    if "disableAt" in body:
+        if body["disableAt"] is None:
+            row.data.pop("disableAt", None)
+        else:
+            row.data["disableAt"] = _disable_at(body)
 
 
 @router.route("PATCH", "/endpoint/v1/policies/{policyId}", "tenant")
@@ -300,17 +405,22 @@ def policy_update(call: Call) -> SimResponse:
 def policy_delete(call: Call) -> SimResponse:
     row = _policy(call, call.params["policyId"])
     if row.data.get("priority") == 0:
-        raise ApiError(400, "A base policy cannot be deleted.")
+        raise ApiError(
+            409, f"Policy {row.object_id} is the base policy of its type and stays."
+        )
     row.delete()
     return json_response(200, {"deleted": True})
 
 
 def _clone(call: Call, source: SimObject) -> SimResponse:
     body = json_body(call)
+    validation.only_fields(body, ("name",), "A policy clone")
     data = copy.deepcopy(source.data)
-    data["name"] = body.get("name") or f"{source.data['name']} (clone)"
-    data["priority"] = max(int(source.data.get("priority", 0)), 1)
-    data.pop("disableAt", None)
+    data["name"] = validation.optional_text(body, "name") or (
+        f"{source.data['name']} (clone)"
+    )
+    data["lockedByManagingAccount"] = False
+    data["priority"] = _last_priority(source.scope_id) + 1
     return json_response(201, _create_policy(call, data).data)
 
 
@@ -354,18 +464,25 @@ def _setting_update(call: Call, row: SimObject) -> SimResponse:
     key = call.params["settingKey"]
     setting = _setting_of(row, key)
     body = json_body(call)
-    # The collection sends a map of keys, a client may send {"value": ...}.
-    setting.update(body.get(key, body) if isinstance(body.get(key), dict) else body)
+    # A client sends {"value": ...}; the collection's example sends a map of
+    # setting keys, of which the key in the path is used.
+    nested = body.get(key)
+    change: dict[str, Any] = nested if isinstance(nested, dict) else body
+    if "value" not in change:
+        raise validation.missing("value")
+    setting["value"] = change["value"]
     _touch(call, row)
     return json_response(200, setting)
 
 
 def _setting_reset(call: Call, row: SimObject) -> SimResponse:
     key = call.params["settingKey"]
-    _setting_of(row, key)
+    setting = _setting_of(row, key)
     defaults = default_settings(row.data["type"])
     if key in defaults:
         row.data["settings"][key] = defaults[key]
+    elif "recommendedValue" in setting:
+        setting["value"] = setting["recommendedValue"]
     _touch(call, row)
     return json_response(200, row.data["settings"][key])
 

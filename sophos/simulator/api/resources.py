@@ -60,15 +60,6 @@ IDEMPOTENT_DELETE = frozenset(
 
 SINGLETON_DEFAULTS: dict[str, dict[str, Any]] = {
     "endpoint/v1/settings/tamper-protection": {"enabled": True},
-    "endpoint/v1/settings/web-control/tls-decryption": {
-        "enabled": False,
-        "categories": [],
-    },
-    "endpoint/v1/settings/event-journal": {
-        "useRecommended": True,
-        "diskSpaceLimitInMB": {"recommendedValue": 5250, "value": 5250},
-        "diskSpaceLimitAsPercentage": {"recommendedValue": 0, "value": 0},
-    },
 }
 
 

@@ -68,24 +68,25 @@ def test_scanning_exclusions_seeded(api, first_tenant):
 def test_some_tenants_have_firewalls(db):
     credential = seed_fleet(seed=5, tenants=12, max_endpoints=3)
     tenants = SimTenant.objects.filter(partner_id=credential.partner_id)
+    tenant_ids = list(tenants.order_by("seq").values_list("id", flat=True))
 
     with_firewalls = {
-        row.scope_id for row in SimObject.objects.filter(kind=FIREWALL_KIND)
+        row.scope_id
+        for row in SimObject.objects.filter(kind=FIREWALL_KIND, scope_id__in=tenant_ids)
     }
 
-    assert with_firewalls
-    assert with_firewalls < set(tenants.values_list("id", flat=True))
+    assert tenant_ids[0] in with_firewalls
+    assert with_firewalls < set(tenant_ids)
     assert SimObject.objects.filter(kind=GROUP_KIND).exists()
 
 
 @pytest.fixture
 def firewall(db):
-    for seed in range(1, 20):
-        seed_fleet(seed=seed, tenants=4, max_endpoints=2)
-        row = SimObject.objects.filter(kind=FIREWALL_KIND).first()
-        if row is not None:
-            return row
-    pytest.fail("no seed from 1 to 19 gives a firewall")
+    """A seeded firewall whose management waits for approval."""
+    seed_fleet(seed=1, tenants=4, max_endpoints=2)
+    return SimObject.objects.get(
+        kind=FIREWALL_KIND, data__status__managing="approvalPending"
+    )
 
 
 def test_firewall_actions(firewall, sim_client):
@@ -114,11 +115,14 @@ def test_firewall_actions(firewall, sim_client):
         f"/firewall/v1/firewalls/{firewall.object_id}/action",
         {"action": "explode"},
     )
+    firewall.refresh_from_db()
 
     assert action.json() == {"status": "succeeded", "action": "approveManagement"}
+    assert firewall.data["status"]["managing"] == "approved"
     assert check.json()["firewalls"][0]["id"] == firewall.object_id
     assert check.json()["firmwareVersions"]
     assert invalid.status_code == 400
+    assert "action" in invalid.json()["message"]
 
 
 def test_tenant_create(api):

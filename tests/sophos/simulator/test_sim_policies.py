@@ -63,7 +63,7 @@ def test_base_policy_cannot_be_deleted(api, first_tenant):
 
     response = tenant_request(api, first_tenant, "DELETE", f"{POLICIES}/{base['id']}")
 
-    assert response.status_code == 400
+    assert response.status_code == 409
 
 
 def test_policy_settings_update_and_reset(api, first_tenant):

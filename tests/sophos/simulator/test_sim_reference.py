@@ -1,6 +1,6 @@
 from sim_helpers import GLOBAL, tenant_request
 
-from sophos.simulator.api.reference import STATIC_PACKAGES
+from sophos.simulator.api.reference import SPECIAL_PACKAGES, STATIC_PACKAGES
 
 
 def test_web_categories_bare_array(api, first_tenant):
@@ -29,13 +29,40 @@ def test_permission_sets(api, first_tenant):
 
 
 def test_special_package_added_once(api, first_tenant):
-    path = f"/endpoint/v1/software/packages/static/{STATIC_PACKAGES[0]['id']}/add"
+    package_id = SPECIAL_PACKAGES[0]["id"]
+    path = f"/endpoint/v1/software/packages/static/{package_id}/add"
 
     first = tenant_request(api, first_tenant, "POST", path, {})
     second = tenant_request(api, first_tenant, "POST", path, {})
+    listed = tenant_request(
+        api, first_tenant, "GET", "/endpoint/v1/software/packages/static"
+    ).json()
 
     assert first.status_code == 201
     assert second.status_code == 409
+    assert package_id in {item["id"] for item in listed["items"]}
+
+
+def test_fixed_package_cannot_be_added(api, first_tenant):
+    path = f"/endpoint/v1/software/packages/static/{STATIC_PACKAGES[0]['id']}/add"
+
+    response = tenant_request(api, first_tenant, "POST", path, {})
+
+    assert response.status_code == 409
+
+
+def test_special_package_hidden_until_added(api, first_tenant):
+    package_id = SPECIAL_PACKAGES[1]["id"]
+
+    listed = tenant_request(
+        api, first_tenant, "GET", "/endpoint/v1/software/packages/static"
+    ).json()
+    read = tenant_request(
+        api, first_tenant, "GET", f"/endpoint/v1/software/packages/static/{package_id}"
+    )
+
+    assert package_id not in {item["id"] for item in listed["items"]}
+    assert read.status_code == 404
 
 
 def test_package_comment_put_creates(api, first_tenant):
@@ -48,6 +75,7 @@ def test_package_comment_put_creates(api, first_tenant):
     assert put.status_code == 200
     assert read.json()["comment"] == "Pinned for CAD"
     assert [c["id"] for c in listed.json()["items"]] == [STATIC_PACKAGES[1]["id"]]
+    assert listed.json()["items"][0]["package"] == STATIC_PACKAGES[1]
 
 
 def test_downloads_link_to_tenant_region(api, first_tenant):

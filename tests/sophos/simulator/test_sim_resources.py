@@ -162,15 +162,23 @@ def test_bodiless_post_needs_empty_object(api, first_tenant):
 
 
 def test_singleton_default_and_update(api, first_tenant):
-    path = "/endpoint/v1/settings/web-control/tls-decryption"
+    path = "/endpoint/v1/settings/event-journal/server"
 
     before = _request(api, first_tenant, "GET", path).json()
-    updated = _request(api, first_tenant, "PATCH", path, {"enabled": True})
+    updated = _request(
+        api,
+        first_tenant,
+        "PATCH",
+        path,
+        {"useRecommended": False, "diskSpaceLimitInMB": 20000},
+    )
     after = _request(api, first_tenant, "GET", path).json()
 
-    assert before["enabled"] is False
+    assert before["useRecommended"] is True
     assert updated.status_code == 200
-    assert after["enabled"] is True
+    assert after["useRecommended"] is False
+    assert after["diskSpaceLimitInMB"]["value"] == 20000
+    assert after["diskSpaceLimitInMB"]["recommendedValue"] != 20000
 
 
 def test_global_tamper_protection_default(api, first_tenant):
@@ -186,14 +194,20 @@ def test_partner_collection_with_nested_items(api):
         api, "POST", "/partner/v1/admins", {"username": "ops@brightline.example"}
     ).json()
     nested = f"/partner/v1/admins/{admin['id']}/role-assignments"
+    role_id = _partner(api, "GET", "/partner/v1/roles").json()["items"][0]["id"]
 
     assigned = _partner(
-        api, "POST", nested, {"roleId": UNKNOWN_ID, "scope": {"type": "tenant"}}
+        api, "POST", nested, {"roleId": role_id, "scope": {"type": "partner"}}
+    )
+    unknown_role = _partner(
+        api, "POST", nested, {"roleId": UNKNOWN_ID, "scope": {"type": "partner"}}
     )
     listed = _partner(api, "GET", nested)
     orphan = _partner(api, "GET", f"/partner/v1/admins/{UNKNOWN_ID}/role-assignments")
 
     assert assigned.status_code == 201
+    assert unknown_role.status_code == 400
+    assert "roleId" in unknown_role.json()["message"]
     assert listed.json()["items"] == [assigned.json()]
     assert orphan.status_code == 404
 
@@ -249,5 +263,6 @@ def test_migration_job_flow(api, first_tenant):
     assert created["mode"] == "receiving"
     assert started.status_code == 200
     assert started.json()["mode"] == "sending"
-    assert wrong_token.status_code == 404
+    assert wrong_token.status_code == 400
+    assert "token" in wrong_token.json()["message"]
     assert {item["id"] for item in members["items"]} == set(endpoint_ids)
