@@ -26,14 +26,7 @@ from sophos.simulator.api.directory import (
     USER_KIND,
 )
 from sophos.simulator.api.endpoints import ENDPOINT_KIND
-from sophos.simulator.api.exclusions import (
-    ALLOWED_KIND,
-    BLOCKED_KIND,
-    LOCAL_SITES_KIND,
-    SCANNING_KIND,
-)
 from sophos.simulator.api.exploit_mitigation import (
-    APPLICATION_KIND,
     DETECTED_EXPLOIT_KIND,
 )
 from sophos.simulator.api.firewalls import FIREWALL_GROUP_KIND, FIREWALL_KIND
@@ -110,14 +103,13 @@ class Fleet:
             json=request.json,
         )
 
-    def items(self, name: str, **kwargs: Any) -> list[dict[str, Any]]:
+    def items(
+        self, name: str, *, tenant: TenantTarget | None = None, **kwargs: Any
+    ) -> list[dict[str, Any]]:
         """Return every item of a listing operation, all pages read."""
-        operation = catalog.get(name)
-        target = (
-            (kwargs.pop("tenant", None) or self.tenant)
-            if (operation.scope == "tenant")
-            else None
-        )
+        target = None
+        if catalog.get(name).scope == "tenant":
+            target = tenant or self.tenant
         return list(self.client.paginate(name, tenant=target, **kwargs))
 
     # Seeded data, read from the simulator's store
@@ -126,11 +118,10 @@ class Fleet:
         self, kind: str, tenant: TenantTarget | None = None, parent_id: str = ""
     ) -> list[dict[str, Any]]:
         """Return the stored objects of a collection, in list order."""
-        scope = (
-            (tenant or self.tenant).id
-            if not kind.startswith("partner/")
-            else (self.partner_id)
-        )
+        if kind.startswith("partner/"):
+            scope = self.partner_id
+        else:
+            scope = (tenant or self.tenant).id
         rows = store.listed(kind, scope, parent_id).order_by("seq")
         return [dict(row.data) for row in rows]
 
@@ -159,12 +150,6 @@ class Fleet:
             if group["type"] == "computer" and members:
                 return group["id"], members
         raise LookupError("no computer group with members")
-
-    def group_of_type(self, group_type: str) -> str:
-        for group in self.stored(GROUP_KIND):
-            if group["type"] == group_type:
-                return str(group["id"])
-        raise LookupError(f"no {group_type} group")
 
     def alert(self, action: str = "acknowledge") -> dict[str, Any]:
         for item in self.stored(ALERT_KIND):
@@ -1431,17 +1416,3 @@ def unknown_inputs() -> list[str]:
     """Return the builder names that are not catalog operations."""
     names = {op.name for op in catalog.all_operations()}
     return sorted(set(INPUTS) - names)
-
-
-__all__ = [
-    "ALLOWED_KIND",
-    "APPLICATION_KIND",
-    "BLOCKED_KIND",
-    "INPUTS",
-    "LOCAL_SITES_KIND",
-    "SCANNING_KIND",
-    "Fleet",
-    "OperationInput",
-    "build",
-    "open_fleet",
-]
