@@ -344,3 +344,6 @@ if PRODUCTION:
         # deployment check warns about the missing preload flag.
         SILENCED_SYSTEM_CHECKS = ["security.W021"]
     SESSION_COOKIE_HTTPONLY = True
+# Calls a minute the client allows itself against the embedded simulator;
+# 0 leaves it unlimited, as the simulator sets no budget of its own.
+SIMULATOR_CLIENT_CALLS_PER_MINUTE = env_int("SIMULATOR_CLIENT_CALLS_PER_MINUTE", 0)

@@ -9,7 +9,13 @@ import httpx
 from django.conf import settings
 from django.utils import timezone
 
-from sophos.client import MemoryTokenStore, NoRateLimit, SophosClient, WhoAmI
+from sophos.client import (
+    MemoryTokenStore,
+    NoRateLimit,
+    RateLimiter,
+    SophosClient,
+    WhoAmI,
+)
 from sophos.crypto import decrypt_secret, encrypt_secret
 from sophos.models import Connection
 from sophos.shared_state import CacheRateLimiter, CacheTokenStore
@@ -31,6 +37,20 @@ def _transport_named(transport: str) -> httpx.BaseTransport | None:
     return None
 
 
+def _rate_limiter_for(connection: Connection) -> RateLimiter:
+    # The embedded simulator enforces no call budget unless a test or the
+    # benchmark sets one, so the demo is not slowed to the live pace.
+    if connection.transport == Connection.Transport.SIMULATOR:
+        per_minute = settings.SIMULATOR_CLIENT_CALLS_PER_MINUTE
+        per_day = 0
+    else:
+        per_minute = settings.SOPHOS_CALLS_PER_MINUTE
+        per_day = settings.SOPHOS_CALLS_PER_DAY
+    if not per_minute and not per_day:
+        return NoRateLimit()
+    return CacheRateLimiter(per_minute=per_minute, per_day=per_day)
+
+
 def client_for(connection: Connection) -> SophosClient:
     """Build the API client for a stored connection."""
     return SophosClient(
@@ -42,10 +62,7 @@ def client_for(connection: Connection) -> SophosClient:
         timeout=settings.SOPHOS_TIMEOUT_SECONDS,
         max_retries=settings.SOPHOS_MAX_RETRIES,
         token_store=CacheTokenStore(),
-        rate_limiter=CacheRateLimiter(
-            per_minute=settings.SOPHOS_CALLS_PER_MINUTE,
-            per_day=settings.SOPHOS_CALLS_PER_DAY,
-        ),
+        rate_limiter=_rate_limiter_for(connection),
     )
 
 
