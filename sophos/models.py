@@ -89,9 +89,7 @@ class Tenant(models.Model):
     # when the mirror first saw it off, and when that was notified.
     global_tamper_protection_enabled = models.BooleanField(null=True)
     global_tamper_protection_off_since = models.DateTimeField(null=True, blank=True)
-    global_tamper_protection_notified_at = models.DateTimeField(
-        null=True, blank=True
-    )
+    global_tamper_protection_notified_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["name"]
