@@ -492,3 +492,38 @@ def test_exclusion_find_matches_created(owner, tenants):
     )
 
     assert exclusion_templates.exclusion_find(tenant=tenants[3], entry=entry) == created
+
+
+def test_task_rechecks_baseline_scope(
+    tenants, owner, monkeypatch, django_capture_on_commit_callbacks
+):
+    base_policy = policies.base_policy_get(tenant=tenants[0], policy_type=TYPE)
+    policies.policy_update(
+        user=owner,
+        tenant=tenants[0],
+        policy_id=base_policy.id,
+        settings={MALWARE: False},
+    )
+    technician = make_user(roles=[Role.TECHNICIAN], tenants=tenants[:2])
+    request = _request(
+        baseline=tenants[0],
+        new_tenant=None,
+        existing_tenant_id=str(tenants[1].pk),
+        users=[],
+        user_groups=[],
+        endpoint_groups=[],
+    )
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        started = onboarding.onboarding_start(
+            user=technician, request=request, dry_run=False
+        )
+    technician.tenant_assignments.filter(tenant=tenants[0]).delete()
+
+    for callback in callbacks:
+        callback()
+
+    item = started.job.items.get(target=f"base_policy:{TYPE}")
+    assert item.status == JobItem.Status.SKIPPED
+    assert item.message == onboarding.BASELINE_HIDDEN_MESSAGE
+    current = policies.base_policy_get(tenant=tenants[1], policy_type=TYPE)
+    assert current.setting(MALWARE).value is True

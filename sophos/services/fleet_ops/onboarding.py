@@ -646,8 +646,19 @@ def _endpoint_group_run(
     return base.succeeded(f"Created endpoint group {created.id}.")
 
 
-def _baseline_tenant(run: OnboardingRun) -> Tenant:
-    return Tenant.objects.get(pk=run.request["baseline_tenant_id"])
+BASELINE_HIDDEN_MESSAGE = (
+    "Skipped: the requester's role no longer allows reading the baseline tenant."
+)
+
+
+def _baseline_tenant(run: OnboardingRun, user: User) -> Tenant | None:
+    """Return the baseline tenant if the requester may still read it."""
+    from portal.access import tenants_visible
+
+    if user is None:
+        return None
+    visible = tenants_visible(user)
+    return visible.filter(pk=run.request["baseline_tenant_id"]).first()
 
 
 def _changes(baseline: Mapping[str, Any], current: Mapping[str, Any]) -> dict[str, Any]:
@@ -662,7 +673,10 @@ def _base_policy_run(
     context: ItemContext, run: OnboardingRun, tenant: Tenant, step: Step
 ) -> ItemResult:
     policy_type = str(step.payload["type"])
-    source = tenant_policy_read(tenant=_baseline_tenant(run), policy_type=policy_type)
+    baseline = _baseline_tenant(run, context.user)
+    if baseline is None:
+        return base.skipped(BASELINE_HIDDEN_MESSAGE)
+    source = tenant_policy_read(tenant=baseline, policy_type=policy_type)
     current = tenant_policy_read(tenant=tenant, policy_type=policy_type)
     assert source is not None and current is not None
     changes = _changes(source.settings, current.settings)
@@ -691,8 +705,11 @@ def _policy_run(
     # NOTE/sophos-api: assignments (appliesTo) and priorities are not copied,
     # because the ids of users, groups and endpoints differ between tenants.
     policy_type, name = str(step.payload["type"]), str(step.payload["name"])
+    baseline = _baseline_tenant(run, context.user)
+    if baseline is None:
+        return base.skipped(BASELINE_HIDDEN_MESSAGE)
     source = tenant_policy_read(
-        tenant=_baseline_tenant(run),
+        tenant=baseline,
         policy_type=policy_type,
         policy_id=str(step.payload["id"]),
     )
