@@ -527,3 +527,33 @@ def test_task_rechecks_baseline_scope(
     assert item.message == onboarding.BASELINE_HIDDEN_MESSAGE
     current = policies.base_policy_get(tenant=tenants[1], policy_type=TYPE)
     assert current.setting(MALWARE).value is True
+
+
+def test_repeated_dry_run_records_own_run(run, owner, baseline):
+    from sophos.services.fleet_ops import base
+
+    preview = _start(run, owner, _request(baseline), dry_run=True)
+
+    # As the job page's button runs a finished dry run for real.
+    job = run(
+        base.operation_start,
+        kind=preview.job.kind,
+        user=owner,
+        parameters=dict(preview.job.parameters),
+        dry_run=False,
+    )
+
+    job.refresh_from_db()
+    assert job.status == Job.Status.SUCCEEDED
+    real = OnboardingRun.objects.get(dry_run=False)
+    assert real.request["repeat_of_job"] == job.pk
+    assert real.tenant.customer_name == "Acme Dental"
+    assert "tenant" in real.created
+    preview.refresh_from_db()
+    assert preview.created == {}
+    resumed = run(onboarding.onboarding_resume, user=owner, run=real)
+    resumed.refresh_from_db()
+    assert len(_partner_tenants_named("Acme Dental GmbH")) == 1
+    assert set(resumed.items.values_list("status", flat=True)) == {
+        JobItem.Status.SKIPPED
+    }

@@ -329,3 +329,28 @@ def test_pushes_visible_to_requester_only(run, owner, tenants):
 
     assert list(visible) == [mine]
     assert push_service.item_pushes_visible(user=owner).count() == 2
+
+
+def test_repeated_dry_run_records_own_push(run, owner, tenants):
+    from sophos.services.fleet_ops import base
+
+    preview = _push(run, owner, tenants[:2], dry_run=True)
+
+    # As the job page's button runs a finished dry run for real.
+    job = run(
+        base.operation_start,
+        kind=preview.job.kind,
+        user=owner,
+        parameters=dict(preview.job.parameters),
+        dry_run=False,
+    )
+
+    real = ItemPush.objects.get(dry_run=False)
+    assert real.job_id == job.pk
+    assert real.value == preview.value
+    assert not preview.targets.exists()
+    assert real.targets.filter(status=ItemPushTarget.Status.CREATED).count() == 2
+    undo = run(push_service.item_push_undo_start, user=owner, push=real)
+    undo.refresh_from_db()
+    assert undo.status == Job.Status.SUCCEEDED
+    assert SHA not in _blocked_hashes(tenants[0])

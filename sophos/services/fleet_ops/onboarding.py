@@ -453,10 +453,46 @@ def _remember(run: OnboardingRun, key: str, object_id: str) -> None:
     run.created = fresh.created
 
 
-def _run_step(context: ItemContext) -> ItemResult:
+def _root_job(job: Job) -> Job:
+    while job.retry_of is not None:
+        job = job.retry_of
+    return job
+
+
+def _run_for_item(context: ItemContext) -> OnboardingRun:
+    """Return the run that records this item.
+
+    The job page can run a finished dry run for real with the dry run's
+    parameters. Such a job records its steps on a run of its own, found
+    again by its retries through ``request["repeat_of_job"]``.
+    """
     run = OnboardingRun.objects.select_related("tenant").get(
         pk=context.parameters["run_id"]
     )
+    if not run.dry_run or context.dry_run:
+        return run
+    root = _root_job(context.job)
+    found = (
+        OnboardingRun.objects.select_related("tenant")
+        .filter(dry_run=False, request__repeat_of_job=root.pk)
+        .first()
+    )
+    if found is not None:
+        return found
+    new_tenant = bool(run.request.get("new_tenant"))
+    real = OnboardingRun.objects.create(
+        customer_name=run.customer_name,
+        request={**run.request, "repeat_of_job": root.pk},
+        tenant=None if new_tenant else run.tenant,
+        requested_by_id=root.requested_by_id,
+        job=context.job,
+    )
+    logger.info("job %s runs dry-run onboarding %s as %s", root.pk, run.pk, real.pk)
+    return real
+
+
+def _run_step(context: ItemContext) -> ItemResult:
+    run = _run_for_item(context)
     key = str(context.item.data.get("step", context.item.target))
     steps = {step.key: step for step in onboarding_steps(run.request)}
     step = steps.get(key)

@@ -310,8 +310,43 @@ def _already_present(push: ItemPush, tenant: Tenant, item_id: str) -> ItemResult
     return base.skipped(message, result_item_id=item_id)
 
 
-def _run_create(context: ItemContext) -> ItemResult:
+def _root_job(job: Job) -> Job:
+    while job.retry_of is not None:
+        job = job.retry_of
+    return job
+
+
+def _push_for_item(context: ItemContext) -> ItemPush:
+    """Return the push that records this item.
+
+    The job page can run a finished dry run for real with the dry run's
+    parameters. The real items of such a job are recorded on a push of
+    their own, shared by its retries, so that it can be undone.
+    """
     push = _push_of(context.parameters)
+    if not push.dry_run or context.dry_run:
+        return push
+    root = _root_job(context.job)
+    real, created = ItemPush.objects.get_or_create(
+        job=root,
+        dry_run=False,
+        defaults={
+            "kind": push.kind,
+            "item_type": push.item_type,
+            "value": push.value,
+            "comment": push.comment,
+            "tenant_ids": push.tenant_ids,
+            "group_ids": push.group_ids,
+            "requested_by_id": root.requested_by_id,
+        },
+    )
+    if created:
+        logger.info("job %s runs dry-run push %s as push %s", root.pk, push.pk, real.pk)
+    return real
+
+
+def _run_create(context: ItemContext) -> ItemResult:
+    push = _push_for_item(context)
     tenant = context.tenant
     if tenant is None:
         return base.skipped(base.NOT_MIRRORED_MESSAGE)
