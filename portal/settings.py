@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "portal.security",
     "portal.connections",
     "portal.partner",
+    "portal.fleet",
 ]
 
 MIDDLEWARE = [
@@ -309,6 +310,34 @@ SOPHOS_CALLS_PER_DAY = env_int("SOPHOS_CALLS_PER_DAY", 200_000)
 # SYNC_FULL_EVERY_SECONDS old gets a full pass instead.
 SYNC_INCREMENTAL_EVERY_MINUTES = env_int("SYNC_INCREMENTAL_EVERY_MINUTES", 15)
 SYNC_FULL_EVERY_SECONDS = env_int("SYNC_FULL_EVERY_SECONDS", 86_400)
+
+# The tamper protection check runs every TAMPER_CHECK_EVERY_MINUTES over the
+# mirror and reports tamper protection newly seen off: a portal notification,
+# an e-mail to ALERT_EMAILS, and a JSON POST to TAMPER_WEBHOOK_URL signed with
+# TAMPER_WEBHOOK_SECRET (docs/webhooks.md). An empty recipient list or URL
+# turns that channel off.
+TAMPER_CHECK_EVERY_MINUTES = env_int("TAMPER_CHECK_EVERY_MINUTES", 15)
+ALERT_EMAILS = env_list("ALERT_EMAILS", [])
+TAMPER_WEBHOOK_URL = env_str("TAMPER_WEBHOOK_URL", "")
+TAMPER_WEBHOOK_SECRET = env_secret("TAMPER_WEBHOOK_SECRET")
+if TAMPER_WEBHOOK_URL and urlsplit(TAMPER_WEBHOOK_URL).scheme not in {"http", "https"}:
+    raise ImproperlyConfigured(
+        "TAMPER_WEBHOOK_URL is invalid: use an http:// or https:// URL."
+    )
+
+# Outgoing e-mail through Django's SMTP backend. Without EMAIL_HOST, e-mails
+# are written to the log output instead of being sent.
+EMAIL_HOST = env_str("EMAIL_HOST", "")
+EMAIL_BACKEND = (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.console.EmailBackend"
+)
+EMAIL_PORT = env_int("EMAIL_PORT", 587)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_secret("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "portal@localhost")
 
 # The embedded Sophos Central simulator and its seeded demo fleet.
 SIMULATOR_SEED = env_int("SIMULATOR_SEED", 1)

@@ -17,5 +17,6 @@ urlpatterns = [
     path("console/", include("portal.console.urls")),
     path("tenants/<uuid:tenant_id>/", include("portal.tenants.urls")),
     path("partner/", include("portal.partner.urls")),
+    path("", include("portal.fleet.urls")),
     path("", include("portal.web.urls")),
 ]

@@ -13,3 +13,11 @@ def fleet_job_run_task(job_id: int) -> str:
     logger.info("task fleet_job_run job=%s", job_id)
     job = job_run(job_id=job_id)
     return str(job.status)
+
+
+def tamper_protection_check_task() -> str:
+    from sophos.services.notifications import tamper_protection_check
+
+    result = tamper_protection_check()
+    logger.info("task tamper_protection_check items=%s", len(result.items))
+    return str(len(result.items))

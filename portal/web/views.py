@@ -25,8 +25,8 @@ from portal import access
 from portal.access import Capability
 from portal.web import forms
 from sophos.errors import SophosError
-from sophos.models import Alert, Job, Tenant
-from sophos.services import fleet
+from sophos.models import Alert, Job, JobItem, Tenant
+from sophos.services import fleet, jobs
 
 logger = logging.getLogger(__name__)
 
@@ -247,13 +247,28 @@ def job_detail(request: HtmxHttpRequest, job_id: int) -> HttpResponse:
     if _wants_partial(request) and request.htmx.target != "job-detail":
         response = render(request, "jobs/job_progress.html", {"job": job, "poll": True})
     else:
+        items = fleet.job_items_list(job=job, tenants=_item_scope(request))
         context = {
             "job": job,
-            "items": fleet.job_items_list(job=job, tenants=_item_scope(request)),
+            "items": items,
             "section": "jobs",
+            **_job_actions(job, items),
         }
         response = _render(request, "jobs/detail.html", "job-detail", context)
 
     if request.htmx and job.finished:
         trigger_client_event(response, "jobFinished", {"id": job.pk})
     return response
+
+
+def _job_actions(job: Job, items: QuerySet[JobItem]) -> dict[str, Any]:
+    """Return the job page's item counts and which job buttons it shows."""
+    from sophos.services.fleet_ops import base
+
+    fleet_operation = base.operation_get(job.kind) is not None
+    return {
+        "summary": jobs.job_summary(items=items),
+        "can_cancel": not job.finished,
+        "can_retry": base.job_retryable(job=job),
+        "can_repeat": fleet_operation and job.dry_run and job.finished,
+    }

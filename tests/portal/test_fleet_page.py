@@ -175,10 +175,10 @@ def test_fleet_paginates_50_per_page(owner_client):
 def test_fleet_query_count_is_constant(owner_client, django_assert_num_queries, count):
     _make_tenants(count)
 
-    # Session, user, the user's roles, tenant count, tenant page and active
-    # sync job, then the session save from SESSION_SAVE_EVERY_REQUEST with its
-    # savepoint pair.
-    with django_assert_num_queries(9):
+    # Session, user, the user's roles, tenant count, tenant page, active sync
+    # job and the header's unread notification count, then the session save
+    # from SESSION_SAVE_EVERY_REQUEST with its savepoint pair.
+    with django_assert_num_queries(10):
         response = owner_client.get(FLEET_URL)
 
     assert len(response.context["page"].object_list) == count

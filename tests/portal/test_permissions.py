@@ -377,6 +377,21 @@ EXPECTATIONS: dict[str, Expectation] = {
     "tenants:event_journal": Tenant(READ),
     "tenants:event_journal_update": Tenant(WRITE, post=400),
     "tenants:global_tamper_protection": Tenant(READ),
+    # Fleet-wide operations: empty POSTs are invalid forms (400).
+    "fleet_ops:search": Cap(capability=Capability.VIEW_TENANTS),
+    "fleet_ops:tamper": Cap(capability=Capability.VIEW_TENANTS),
+    "fleet_ops:tamper_enable": Write(Capability.ACT_ON_TENANTS, post=400),
+    "fleet_ops:isolation": Cap(capability=Capability.VIEW_TENANTS),
+    "fleet_ops:isolation_preview": Write(Capability.ACT_ON_TENANTS, post=400),
+    "fleet_ops:isolation_start": Write(Capability.ACT_ON_TENANTS, post=400),
+    "fleet_ops:hygiene": Cap(capability=Capability.VIEW_TENANTS),
+    "fleet_ops:hygiene_delete": Write(Capability.ACT_ON_TENANTS, post=400),
+    "fleet_ops:notifications": LoggedIn(),
+    "fleet_ops:notifications_read": LoggedIn(get=None, post=302),
+    # Job actions on a finished job: each redirects back to the job page.
+    "fleet_ops:job_cancel": OwnJob(get=None, post=302),
+    "fleet_ops:job_retry": OwnJob(get=None, post=302),
+    "fleet_ops:job_repeat": OwnJob(get=None, post=302),
     # Partner pages; admin and role ids are unknown to Sophos.
     "partner_tenants": Cap(capability=Capability.VIEW_TENANTS),
     "partner_tenant_create": Cap(capability=Capability.PARTNER_ADMIN, post=400),

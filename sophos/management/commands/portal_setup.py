@@ -1,6 +1,7 @@
 """Prepare the embedded demo: cache table, simulator fleet, login, first sync.
 
-It also creates the schedule of the incremental sync.
+It also creates the schedules of the incremental sync and of the tamper
+protection check.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from portal.env import local_secret
 from sophos.models import Job, Tenant
 from sophos.services.connections import demo_connection_ensure
 from sophos.services.jobs import job_create
+from sophos.services.notifications import tamper_check_schedule_ensure
 from sophos.services.sync import sync_run, sync_schedule_ensure
 
 DEMO_USERNAME = "demo"
@@ -69,6 +71,10 @@ class Command(BaseCommand):
         schedule = sync_schedule_ensure()
         self.stdout.write(
             f"Incremental sync scheduled every {schedule.minutes} minutes."
+        )
+        check = tamper_check_schedule_ensure()
+        self.stdout.write(
+            f"Tamper protection check scheduled every {check.minutes} minutes."
         )
 
         self.stdout.write(

@@ -1,0 +1,1 @@
+"""The fleet-wide pages: search, tamper protection, isolation, hygiene, jobs."""
