@@ -75,6 +75,8 @@ class TamperCheckResult:
 def tamper_protection_check(*, now: dt.datetime | None = None) -> TamperCheckResult:
     """Notify tamper protection newly seen off, once per time it goes off."""
     now = now or timezone.now()
+    # NOTE: items are marked notified before the e-mail and webhook go out,
+    # so a check that dies in between never sends them (at most once).
     with transaction.atomic():
         items = _newly_off(now)
         created = _notifications_create(items)
