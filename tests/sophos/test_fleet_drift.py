@@ -232,7 +232,7 @@ def test_realign_dry_run_sends_nothing(run, owner, tenants, monkeypatch):
     assert writes == []
     item = job.items.get()
     assert item.status == JobItem.Status.SKIPPED
-    assert item.message == f"Would set 1 settings to the baseline: {MALWARE}."
+    assert item.message == f"Would set 1 setting to the baseline: {MALWARE}."
     assert _base_value(tenants[1], MALWARE) is False
 
 
@@ -261,7 +261,7 @@ def test_realign_sets_open_deviations_only(run, owner, tenants):
     assert job.total == 1
     item = job.items.get()
     assert item.message == (
-        f"Set 1 settings to the baseline: {MALWARE}. 1 accepted deviation stay."
+        f"Set 1 setting to the baseline: {MALWARE}. 1 accepted deviation stays."
     )
     assert _base_value(tenants[1], MALWARE) is True
     assert _base_value(tenants[1], SCHEDULED) is True

@@ -14,6 +14,7 @@ errors whose text names the request.
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,7 +24,16 @@ import pytest
 from django.utils import timezone
 
 from sophos.models import AuditEntry, Endpoint, Job, JobItem, Tenant
+from sophos.models_fleet import (
+    DriftAcceptance,
+    DriftCheck,
+    DriftResult,
+    ItemPush,
+    ItemPushTarget,
+    OnboardingRun,
+)
 from sophos.services import endpoints as endpoint_services
+from sophos.services import exclusions, policies
 from sophos.services.fleet_ops import base
 from sophos.simulator import faults
 from tests.portal.simulator_calls import record_writes
@@ -74,6 +84,8 @@ class Case:
     # Job statuses allowed at the end; every case here has a failure.
     job_status: str = Job.Status.PARTIAL
     roles: tuple[str, ...] = field(default=ROLES)
+    # The target of the item of each role: an endpoint id unless given.
+    target: Callable[[Fleet, str], str] = lambda fleet, role: fleet.ids(role)[0]
 
 
 def _all(fleet: Fleet) -> list[str]:
@@ -205,6 +217,344 @@ CASES = [
 ]
 
 
+# Operations with one item a tenant: the roles name tenants. FIRST is the
+# fleet's tenant, SECOND another tenant, GHOST a mirrored tenant that Sophos
+# no longer lets the partner manage, and FORBIDDEN the tenant that returns 403.
+
+GHOST_TENANT_ID = uuid.UUID("00000000-0000-4000-8000-0000000000ff")
+PUSH_SHA = "e" * 64
+DRIFT_TYPE = "threat-protection"
+MALWARE = "endpoint.malware.enabled"
+ONBOARDING_EMAIL = "fleet-test-user@example.com"
+BAD_HASH = "not-a-hash"
+
+
+def _tenant_of(fleet: Fleet, role: str) -> Tenant:
+    if role == FIRST:
+        return fleet.tenant
+    if role == FORBIDDEN:
+        return fleet.forbidden_tenant
+    if role == SECOND:
+        others = Tenant.objects.exclude(
+            pk__in=[fleet.tenant.pk, fleet.forbidden_tenant.pk, GHOST_TENANT_ID]
+        )
+        return others.order_by("name").first()
+    ghost, _ = Tenant.objects.get_or_create(
+        id=GHOST_TENANT_ID,
+        defaults={
+            "connection": fleet.tenant.connection,
+            "name": "Ghost tenant",
+            "api_host": fleet.tenant.api_host,
+            "data_region": fleet.tenant.data_region,
+        },
+    )
+    return ghost
+
+
+def _tenant_target(fleet: Fleet, role: str) -> str:
+    return str(_tenant_of(fleet, role).pk)
+
+
+def _tenant_ids(fleet: Fleet) -> list[str]:
+    return [_tenant_target(fleet, role) for role in ROLES]
+
+
+def _ghost_denied(fleet: Fleet) -> tuple[str, str]:
+    return FAILED, Contains(f"This credential may not manage tenant {GHOST_TENANT_ID}")
+
+
+def _tenant_denied(fleet: Fleet) -> tuple[str, str]:
+    return _denied(fleet)
+
+
+def _block_in_second(fleet: Fleet) -> None:
+    exclusions.blocked_item_create(
+        user=fleet.owner,
+        tenant=_tenant_of(fleet, SECOND),
+        properties=exclusions.ItemProperties(sha256=PUSH_SHA),
+        comment="Blocked before the test.",
+    )
+
+
+def _push(dry_run: bool) -> Callable[[Fleet], dict[str, Any]]:
+    def parameters(fleet: Fleet) -> dict[str, Any]:
+        push = ItemPush.objects.create(
+            kind=ItemPush.Kind.BLOCKED,
+            value=PUSH_SHA,
+            comment="Fleet test",
+            tenant_ids=_tenant_ids(fleet),
+            dry_run=dry_run,
+        )
+        return {"push_id": push.pk}
+
+    return parameters
+
+
+def _pushed_everywhere(fleet: Fleet) -> None:
+    created = exclusions.blocked_item_create(
+        user=fleet.owner,
+        tenant=fleet.tenant,
+        properties=exclusions.ItemProperties(sha256=PUSH_SHA),
+        comment="Pushed",
+    )
+    push = ItemPush.objects.create(
+        kind=ItemPush.Kind.BLOCKED, value=PUSH_SHA, comment="Pushed"
+    )
+    ids = {FIRST: created.id, GHOST: str(uuid.uuid4()), FORBIDDEN: str(uuid.uuid4())}
+    for role, item_id in ids.items():
+        ItemPushTarget.objects.create(
+            push=push,
+            tenant=_tenant_of(fleet, role),
+            status=ItemPushTarget.Status.CREATED,
+            item_id=item_id,
+        )
+
+
+def _latest_push(fleet: Fleet) -> dict[str, Any]:
+    return {"push_id": ItemPush.objects.latest("pk").pk}
+
+
+def _base_malware(fleet: Fleet, role: str, value: bool) -> None:
+    tenant = _tenant_of(fleet, role)
+    base_policy = policies.base_policy_get(tenant=tenant, policy_type=DRIFT_TYPE)
+    policies.policy_update(
+        user=fleet.owner,
+        tenant=tenant,
+        policy_id=base_policy.id,
+        settings={MALWARE: value},
+    )
+
+
+def _drift_check(fleet: Fleet) -> DriftCheck:
+    return DriftCheck.objects.create(
+        policy_type=DRIFT_TYPE,
+        baseline_label="Fleet test baseline",
+        baseline_settings={MALWARE: True},
+    )
+
+
+def _second_drifts(fleet: Fleet) -> None:
+    _base_malware(fleet, FIRST, True)
+    _base_malware(fleet, SECOND, False)
+
+
+def _compare(fleet: Fleet) -> dict[str, Any]:
+    return {"check_id": _drift_check(fleet).pk, "tenant_ids": _tenant_ids(fleet)}
+
+
+def _all_drifted(fleet: Fleet) -> None:
+    """Every tenant deviated when last checked; SECOND's deviation is accepted."""
+    _base_malware(fleet, FIRST, False)
+    _base_malware(fleet, SECOND, False)
+    check = _drift_check(fleet)
+    for role in ROLES:
+        DriftResult.objects.create(
+            drift_check=check,
+            tenant=_tenant_of(fleet, role),
+            status=DriftResult.Status.DRIFTED,
+            deviations=[
+                {"key": MALWARE, "baseline": True, "tenant": False, "present": True}
+            ],
+        )
+    DriftAcceptance.objects.create(
+        tenant=_tenant_of(fleet, SECOND),
+        policy_type=DRIFT_TYPE,
+        setting_key=MALWARE,
+        reason="Lab tenant",
+        expires_at=timezone.now() + dt.timedelta(days=7),
+    )
+
+
+def _realign(fleet: Fleet) -> dict[str, Any]:
+    check = DriftCheck.objects.latest("pk")
+    return {"check_id": check.pk, "tenant_ids": _tenant_ids(fleet)}
+
+
+# Onboarding has one item a step: FIRST is the tenant step, SECOND a user
+# and GHOST an allowed item that Sophos rejects as invalid.
+ONBOARDING_TARGETS = {
+    FIRST: "tenant",
+    SECOND: f"user:{ONBOARDING_EMAIL}",
+    GHOST: f"exclusion:allowed:sha256:{BAD_HASH}",
+}
+
+
+def _onboarding(
+    dry_run: bool, forbidden: bool = False
+) -> Callable[[Fleet], dict[str, Any]]:
+    def parameters(fleet: Fleet) -> dict[str, Any]:
+        tenant = fleet.forbidden_tenant if forbidden else fleet.tenant
+        request = {
+            "customer_name": "Fleet test customer",
+            "new_tenant": None,
+            "existing_tenant_id": str(tenant.pk),
+            "existing_tenant_name": tenant.name,
+            "users": [{"name": "Fleet User", "email": ONBOARDING_EMAIL, "group": ""}],
+            "user_groups": [],
+            "endpoint_groups": [],
+            "baseline_tenant_id": "",
+            "baseline_policies": [],
+            "exclusions": [
+                {
+                    "family": "allowed",
+                    "type": "sha256",
+                    "value": BAD_HASH,
+                    "comment": "Invalid on purpose",
+                }
+            ],
+        }
+        run = OnboardingRun.objects.create(
+            customer_name="Fleet test customer",
+            request=request,
+            tenant=tenant,
+            dry_run=dry_run,
+        )
+        return {"run_id": run.pk}
+
+    return parameters
+
+
+def _onboarding_target(fleet: Fleet, role: str) -> str:
+    return ONBOARDING_TARGETS[role]
+
+
+def _set_up(fleet: Fleet, tenant: Tenant) -> tuple[str, str]:
+    return (
+        SUCCEEDED,
+        f"Set up the existing tenant {tenant.name}; customer name recorded.",
+    )
+
+
+CASES += [
+    Case(
+        name="push",
+        kind="push.create",
+        arrange=_block_in_second,
+        parameters=_push(dry_run=False),
+        target=_tenant_target,
+        expected=lambda fleet: {
+            FIRST: (SUCCEEDED, Contains("Created item ")),
+            SECOND: (SKIPPED, Contains("Already present as item ")),
+            GHOST: _ghost_denied(fleet),
+            FORBIDDEN: _tenant_denied(fleet),
+        },
+    ),
+    Case(
+        name="push-dry-run",
+        kind="push.create",
+        dry_run=True,
+        arrange=_block_in_second,
+        parameters=_push(dry_run=True),
+        target=_tenant_target,
+        expected=lambda fleet: {
+            FIRST: (SKIPPED, f"Would add the blocked item {PUSH_SHA[:12]}…"),
+            SECOND: (SKIPPED, Contains("Already present as item ")),
+            GHOST: _ghost_denied(fleet),
+            FORBIDDEN: _tenant_denied(fleet),
+        },
+        job_status=Job.Status.FAILED,
+    ),
+    Case(
+        name="push-undo",
+        kind="push.undo",
+        arrange=_pushed_everywhere,
+        parameters=_latest_push,
+        target=_tenant_target,
+        roles=(FIRST, GHOST, FORBIDDEN),
+        expected=lambda fleet: {
+            FIRST: (SUCCEEDED, Contains("Deleted item ")),
+            GHOST: _ghost_denied(fleet),
+            FORBIDDEN: _tenant_denied(fleet),
+        },
+    ),
+    Case(
+        name="drift-compare",
+        kind="drift.compare",
+        arrange=_second_drifts,
+        parameters=_compare,
+        target=_tenant_target,
+        expected=lambda fleet: {
+            FIRST: (SUCCEEDED, "Matches the baseline."),
+            SECOND: (SUCCEEDED, f"1 setting deviates: {MALWARE}."),
+            GHOST: _ghost_denied(fleet),
+            FORBIDDEN: _tenant_denied(fleet),
+        },
+    ),
+    Case(
+        name="drift-realign",
+        kind="drift.realign",
+        arrange=_all_drifted,
+        parameters=_realign,
+        target=_tenant_target,
+        expected=lambda fleet: {
+            FIRST: (SUCCEEDED, f"Set 1 setting to the baseline: {MALWARE}."),
+            SECOND: (
+                SKIPPED,
+                "Nothing to change: no open deviation. 1 accepted deviation stays.",
+            ),
+            GHOST: _ghost_denied(fleet),
+            FORBIDDEN: _tenant_denied(fleet),
+        },
+    ),
+    Case(
+        name="drift-realign-dry-run",
+        kind="drift.realign",
+        dry_run=True,
+        arrange=_all_drifted,
+        parameters=_realign,
+        target=_tenant_target,
+        expected=lambda fleet: {
+            FIRST: (SKIPPED, f"Would set 1 setting to the baseline: {MALWARE}."),
+            SECOND: (
+                SKIPPED,
+                "Nothing to change: no open deviation. 1 accepted deviation stays.",
+            ),
+            GHOST: _ghost_denied(fleet),
+            FORBIDDEN: _tenant_denied(fleet),
+        },
+        job_status=Job.Status.FAILED,
+    ),
+    Case(
+        name="onboarding",
+        kind="onboarding.run",
+        parameters=_onboarding(dry_run=False),
+        target=_onboarding_target,
+        roles=(FIRST, SECOND, GHOST),
+        expected=lambda fleet: {
+            FIRST: _set_up(fleet, fleet.tenant),
+            SECOND: (SUCCEEDED, Contains("Created user ")),
+            GHOST: (FAILED, Contains("64 hexadecimal characters")),
+        },
+    ),
+    Case(
+        name="onboarding-dry-run",
+        kind="onboarding.run",
+        dry_run=True,
+        parameters=_onboarding(dry_run=True),
+        target=_onboarding_target,
+        roles=(FIRST, SECOND, GHOST),
+        expected=lambda fleet: {
+            FIRST: (SKIPPED, "Would record the customer name Fleet test customer"),
+            SECOND: (SKIPPED, f"Would create the user {ONBOARDING_EMAIL}"),
+            GHOST: (SKIPPED, f"Would create the allowed item {BAD_HASH}"),
+        },
+        job_status=Job.Status.SUCCEEDED,
+    ),
+    Case(
+        name="onboarding-forbidden-tenant",
+        kind="onboarding.run",
+        parameters=_onboarding(dry_run=False, forbidden=True),
+        target=_onboarding_target,
+        roles=(FIRST, SECOND, GHOST),
+        expected=lambda fleet: {
+            FIRST: _set_up(fleet, fleet.forbidden_tenant),
+            SECOND: _denied(fleet),
+            GHOST: _denied(fleet),
+        },
+    ),
+]
+
+
 @pytest.fixture
 def fleet(synced_fleet, owner, settings) -> Fleet:
     settings.SOPHOS_MAX_RETRIES = 12
@@ -268,7 +618,7 @@ def test_fleet_operation_outcomes(
     expected = case.expected(fleet)
     assert len(items) == len(case.roles)
     for role in case.roles:
-        item = items[str(fleet.endpoints[role].pk)]
+        item = items[case.target(fleet, role)]
         status, message = expected[role]
         assert item.status == status, (role, item.message)
         assert _matches(item.message, message), (role, item.message)

@@ -358,7 +358,11 @@ def _check_of(parameters: Mapping[str, Any]) -> DriftCheck:
 
 
 def _plan_compare(request: PlanRequest) -> Iterable[ItemSpec]:
-    for tenant in request.tenants.order_by("name", "pk"):
+    tenants = request.tenants
+    chosen = request.parameters.get("tenant_ids")
+    if chosen:
+        tenants = tenants.filter(pk__in=[str(pk) for pk in chosen])
+    for tenant in tenants.order_by("name", "pk"):
         yield ItemSpec(
             target=str(tenant.pk), label=tenant.display_name, tenant_id=tenant.pk
         )
@@ -421,7 +425,8 @@ def _run_compare(context: ItemContext) -> ItemResult:
         return base.succeeded("Matches the baseline.")
     keys = ", ".join(item["key"] for item in found)
     return base.succeeded(
-        f"{len(found)} setting{'s' if len(found) != 1 else ''} deviate: {keys}.",
+        f"{settings_count(len(found))} {'deviates' if len(found) == 1 else 'deviate'}"
+        f": {keys}.",
         result_deviations=len(found),
     )
 
@@ -654,14 +659,16 @@ def _run_realign(context: ItemContext) -> ItemResult:
     }
     kept = len(found) - len(changes)
     kept_note = (
-        f" {kept} accepted deviation{'s' if kept != 1 else ''} stay." if kept else ""
+        f" {kept} accepted deviation{'s stay' if kept != 1 else ' stays'}."
+        if kept
+        else ""
     )
     if not changes:
         return base.skipped(f"Nothing to change: no open deviation.{kept_note}")
     keys = ", ".join(sorted(changes))
     if context.dry_run:
         return base.would(
-            f"set {len(changes)} settings to the baseline: {keys}.{kept_note}"
+            f"set {settings_count(len(changes))} to the baseline: {keys}.{kept_note}"
         )
 
     correlation_id = _settings_update(context, tenant, check, policy, changes)
@@ -672,9 +679,14 @@ def _run_realign(context: ItemContext) -> ItemResult:
         realigned_at=timezone.now(),
     )
     return base.succeeded(
-        f"Set {len(changes)} settings to the baseline: {keys}.{kept_note}",
+        f"Set {settings_count(len(changes))} to the baseline: {keys}.{kept_note}",
         correlation_id=correlation_id,
     )
+
+
+def settings_count(count: int) -> str:
+    """Return "1 setting" or "N settings"."""
+    return f"{count} setting" if count == 1 else f"{count} settings"
 
 
 def _user_pk(user: User) -> Any:

@@ -35,7 +35,11 @@ from sophos.models_fleet import ExclusionTemplate, OnboardingRun
 from sophos.services import directory, groups, partner_tenants, policies
 from sophos.services.fleet_ops import base, exclusion_templates
 from sophos.services.fleet_ops.base import ItemContext, ItemResult, PlanRequest
-from sophos.services.fleet_ops.drift import base_policy_settings_set, tenant_policy_read
+from sophos.services.fleet_ops.drift import (
+    base_policy_settings_set,
+    settings_count,
+    tenant_policy_read,
+)
 from sophos.services.jobs import ItemSpec, User
 from sophos.services.partner_api import partner_connection
 from sophos.services.partner_tenants import PartnerTenant, TenantContact
@@ -720,7 +724,7 @@ def _base_policy_run(
         _remember(run, step.key, current.id)
         return base.skipped("Already matches the baseline's base policy.")
     if context.dry_run:
-        return base.would(f"set {len(changes)} settings of the base policy")
+        return base.would(f"set {settings_count(len(changes))} of the base policy")
     correlation_id = base_policy_settings_set(
         user=context.user,
         tenant=tenant,
@@ -730,7 +734,7 @@ def _base_policy_run(
     )
     _remember(run, step.key, current.id)
     return base.succeeded(
-        f"Set {len(changes)} settings of the base policy.",
+        f"Set {settings_count(len(changes))} of the base policy.",
         correlation_id=correlation_id,
     )
 
@@ -759,7 +763,9 @@ def _policy_run(
         if not changes:
             return _present(run, step.key, current.id, "policy")
         if context.dry_run:
-            return base.would(f"set {len(changes)} settings of the policy {name}")
+            return base.would(
+                f"set {settings_count(len(changes))} of the policy {name}"
+            )
         policy_id, verb = current.id, "Found"
     else:
         if context.dry_run:
@@ -777,8 +783,8 @@ def _policy_run(
         )
     _remember(run, step.key, policy_id)
     return base.succeeded(
-        f"{verb} policy {policy_id} and set {len(changes)} settings to the "
-        "baseline's values."
+        f"{verb} policy {policy_id} and set {settings_count(len(changes))} to "
+        "the baseline's values."
     )
 
 
