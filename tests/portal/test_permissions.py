@@ -392,6 +392,33 @@ EXPECTATIONS: dict[str, Expectation] = {
     "fleet_ops:job_cancel": OwnJob(get=None, post=302),
     "fleet_ops:job_retry": OwnJob(get=None, post=302),
     "fleet_ops:job_repeat": OwnJob(get=None, post=302),
+    # Item pushes; the push id is unknown.
+    "fleet_ops:push_list": Cap(capability=Capability.VIEW_TENANTS),
+    "fleet_ops:push_create": Cap(capability=Capability.ACT_ON_TENANTS, post=400),
+    "fleet_ops:push_detail": Cap(capability=Capability.VIEW_TENANTS, get=404),
+    "fleet_ops:push_run": Write(Capability.ACT_ON_TENANTS, post=404),
+    "fleet_ops:push_undo": Cap(capability=Capability.ACT_ON_TENANTS, get=404, post=404),
+    # Policy drift; the check and template ids are unknown.
+    "fleet_ops:drift": Cap(capability=Capability.VIEW_TENANTS),
+    "fleet_ops:drift_policies": Cap(capability=Capability.VIEW_TENANTS),
+    "fleet_ops:drift_start": Write(Capability.ACT_ON_TENANTS, post=400),
+    "fleet_ops:drift_check": Cap(capability=Capability.VIEW_TENANTS, get=404),
+    "fleet_ops:drift_accept": Cap(
+        capability=Capability.ACT_ON_TENANTS, get=404, post=404
+    ),
+    "fleet_ops:drift_realign": Write(Capability.ACT_ON_TENANTS, post=404),
+    "fleet_ops:drift_templates": Cap(capability=Capability.VIEW_TENANTS),
+    "fleet_ops:drift_template_create": Write(Capability.ACT_ON_TENANTS, post=400),
+    "fleet_ops:drift_template_delete": Write(Capability.ACT_ON_TENANTS, post=404),
+    # Customer onboarding; an empty form is invalid and the run id is unknown.
+    "fleet_ops:onboarding": Cap(capability=Capability.VIEW_TENANTS),
+    "fleet_ops:onboarding_create": Cap(capability=Capability.ACT_ON_TENANTS, post=400),
+    "fleet_ops:onboarding_run": Cap(capability=Capability.VIEW_TENANTS, get=404),
+    "fleet_ops:onboarding_resume": Write(Capability.ACT_ON_TENANTS, post=404),
+    "fleet_ops:onboarding_repeat": Write(Capability.ACT_ON_TENANTS, post=404),
+    "fleet_ops:onboarding_templates": Cap(capability=Capability.VIEW_TENANTS),
+    "fleet_ops:onboarding_template_create": Write(Capability.ACT_ON_TENANTS, post=400),
+    "fleet_ops:onboarding_template_delete": Write(Capability.ACT_ON_TENANTS, post=404),
     # Partner pages; admin and role ids are unknown to Sophos.
     "partner_tenants": Cap(capability=Capability.VIEW_TENANTS),
     "partner_tenant_create": Cap(capability=Capability.PARTNER_ADMIN, post=400),
@@ -536,6 +563,11 @@ SUBSTITUTIONS: dict[str, Callable[[World, str, str], Any]] = {
     "setting_key": lambda world, scope, role: "endpoint.malware.enabled",
     "year": lambda world, scope, role: 2025,
     "month": lambda world, scope, role: 1,
+    # Fleet operation records that do not exist.
+    "push_id": lambda world, scope, role: 999_999,
+    "check_id": lambda world, scope, role: 999_999,
+    "template_id": lambda world, scope, role: 999_999,
+    "run_id": lambda world, scope, role: 999_999,
 }
 
 
