@@ -644,10 +644,11 @@ class SophosClient:
     ) -> ApiResponse:
         """Send one catalog operation, checking its inputs before sending.
 
-        Raises ``UnknownOperation`` for a name not in the catalog,
+        Raises ``UnknownOperation`` for a name not in the catalog, and
         ``MissingPathParameter`` or ``InvalidPathParameter`` for a bad path
-        parameter, and ``ValueError`` naming a required body field that is
-        missing or a query parameter the operation does not take.
+        parameter. Raises ``ValueError`` for a missing required body field,
+        a query parameter the operation does not take, or a body sent to a
+        GET operation, and names the field or parameter.
         """
         operation = catalog.get(operation_name)
         path = operation.build_path(**(path_params or {}))
@@ -770,7 +771,13 @@ def _check_query(
 
 
 def _check_body(operation: catalog.Operation, body: Any) -> Any:
+    if operation.method == "GET" and body is not None:
+        raise ValueError(
+            f"{operation.name} is a GET and takes no body; send its inputs in "
+            "params or path_params."
+        )
     if operation.method in {"GET", "DELETE"}:
+        # Some DELETE routes take their ids in a JSON body as well as the query.
         return body
     if body is None and (operation.bodiless_post or not operation.body_required):
         # Sophos rejects an empty body on bodiless POST and PUT routes.

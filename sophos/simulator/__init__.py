@@ -8,4 +8,6 @@ serves the same handler on loopback ports (``manage.py sophos_simulator``).
 on latency, errors and rate limits, and ``clock.set_clock`` replaces the
 simulator's time. Route handlers live in ``api``. Operations of
 ``sophos.catalog`` without a handler of their own get a generic one.
+Handlers check request bodies with ``validation``, whose 400 messages name
+the field that failed.
 """

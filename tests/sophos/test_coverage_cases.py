@@ -45,7 +45,7 @@ def ids(items):
     return [item["id"] for item in items]
 
 
-# -- policies -------------------------------------------------------------------
+# -- policies -----------------------------------------------------------------
 
 
 def test_policy_clone_copies_settings(fleet):
@@ -252,7 +252,7 @@ def test_policy_applies_to_unknown_key(fleet):
         fleet.new_policy(appliesTo={"printers": []})
 
 
-# -- membership changes ---------------------------------------------------------------
+# -- membership changes -------------------------------------------------------
 
 
 def test_group_add_reports_each_endpoint(fleet):
@@ -342,7 +342,7 @@ def test_user_joins_and_leaves_groups(fleet):
     assert groups[0] not in listed
 
 
-# -- 409 conflicts --------------------------------------------------------------------
+# -- 409 conflicts ------------------------------------------------------------
 
 
 def test_duplicate_allowed_item_conflicts(fleet):
@@ -417,7 +417,65 @@ def test_special_package_twice_conflicts(fleet):
     assert listed.count(package["staticPackageId"]) == 1
 
 
-# -- isolation, deletes, unknown ids ----------------------------------------------
+def test_admin_user_delete_conflicts(fleet):
+    admin = fleet.new_tenant_admin()
+    user_id = admin["users"][0]["id"]
+
+    with pytest.raises(errors.Conflict):
+        fleet.call("user_delete", path_params={"userId": user_id})
+    fleet.call("tenant_admin_delete", path_params={"adminId": admin["id"]})
+    response = fleet.call("user_delete", path_params={"userId": user_id})
+
+    assert response.data == {"deleted": True}
+
+
+def test_last_super_admin_delete_conflicts(fleet):
+    seeded = fleet.items("tenant_admins_list")
+
+    with pytest.raises(errors.Conflict):
+        fleet.call("tenant_admin_delete", path_params={"adminId": seeded[0]["id"]})
+
+    assert ids(fleet.items("tenant_admins_list")) == ids(seeded)
+
+
+@pytest.mark.parametrize("realm", ["partner", "tenant"])
+def test_assigned_role_delete_conflicts(fleet, realm):
+    role = fleet.new_role(realm)
+    admins = fleet.items(f"{realm}_admins_list")
+    assignment = {"roleId": role["id"]}
+    if realm == "partner":
+        assignment["scope"] = {"type": "partner"}
+    fleet.call(
+        f"{realm}_admin_role_assignment_create",
+        path_params={"adminId": admins[0]["id"]},
+        json=assignment,
+    )
+
+    with pytest.raises(errors.Conflict):
+        fleet.call(f"{realm}_role_delete", path_params={"roleId": role["id"]})
+
+    assert fleet.call(f"{realm}_role_get", path_params={"roleId": role["id"]}).data
+
+
+@pytest.mark.parametrize("realm", ["partner", "tenant"])
+def test_predefined_role_cannot_change(fleet, realm):
+    predefined = read_roles(fleet, realm)["Admin"]
+    path = {"roleId": predefined["id"]}
+
+    with pytest.raises(errors.Conflict):
+        fleet.call(f"{realm}_role_update", path_params=path, json={"name": "Boss"})
+    with pytest.raises(errors.Conflict):
+        fleet.call(f"{realm}_role_delete", path_params=path)
+
+    assert read_roles(fleet, realm)["Admin"] == predefined
+
+
+def read_roles(fleet, realm):
+    items = fleet.call(f"{realm}_roles_list").data["items"]
+    return {item["name"]: item for item in items}
+
+
+# -- isolation, deletes, unknown ids ------------------------------------------
 
 
 def test_bulk_isolation_is_accepted(fleet):
@@ -555,7 +613,7 @@ def test_unknown_key_is_not_found(fleet, name, path_params):
         fleet.call(name, path_params=path_params)
 
 
-# -- migrations -----------------------------------------------------------------------
+# -- migrations ---------------------------------------------------------------
 
 
 def test_migration_moves_endpoints(fleet):
@@ -613,7 +671,7 @@ def test_migration_start_from_other_tenant(fleet):
         )
 
 
-# -- tamper protection ----------------------------------------------------------------
+# -- tamper protection --------------------------------------------------------
 
 
 def test_tamper_password_regeneration(fleet):
@@ -658,7 +716,7 @@ def test_tamper_password_history_grows(fleet):
     assert [item["password"] for item in after["previousPasswords"]] == passwords[:2]
 
 
-# -- firewall firmware ----------------------------------------------------------------
+# -- firewall firmware --------------------------------------------------------
 
 
 def _listed_firewall(fleet: Fleet, firewall_id: str) -> dict:
@@ -719,7 +777,7 @@ def test_firmware_cancel_takes_a_json_list(fleet):
     assert "firmwareUpgrade" not in _listed_firewall(fleet, firewall)
 
 
-# -- billing ---------------------------------------------------------------------------
+# -- billing ------------------------------------------------------------------
 
 
 def test_billing_has_one_row_per_tenant_and_product(fleet):
@@ -753,7 +811,7 @@ def test_billing_has_one_row_per_tenant_and_product(fleet):
         assert {row["billingStartDate"][:7] for row in rows} == {month_key}
 
 
-# -- bad input ------------------------------------------------------------------------
+# -- bad input ----------------------------------------------------------------
 
 
 @pytest.fixture
@@ -805,6 +863,15 @@ def test_body_that_is_not_an_object_sends_nothing(recording):
         client.call(
             "alert_action_perform", path_params={"alertId": "a"}, json=["acknowledge"]
         )
+
+    assert transport.calls == []
+
+
+def test_body_on_a_get_sends_nothing(recording):
+    client, transport = recording
+
+    with pytest.raises(ValueError, match="alerts_list"):
+        client.call("alerts_list", json={"severity": "high"})
 
     assert transport.calls == []
 

@@ -25,6 +25,8 @@ USER_KIND = "common/v1/directory/users"
 USER_GROUP_KIND = "common/v1/directory/user-groups"
 USER_GROUPS_KIND = "common/v1/directory/users/{userId}/groups"
 GROUP_USERS_KIND = "common/v1/directory/user-groups/{groupId}/users"
+# The tenant admins, whose ``users`` name directory users (see ``admins``).
+TENANT_ADMIN_KIND = "common/v1/admins"
 # NOTE/sophos-api: the largest directory page is unverified.
 DIRECTORY_MAX_PAGE_SIZE = 100
 SOURCE_TYPES = ("custom", "activeDirectory", "azureActiveDirectory")
@@ -270,6 +272,15 @@ def user_update(call: Call) -> SimResponse:
 @router.route("DELETE", "/common/v1/directory/users/{userId}", "tenant")
 def user_delete(call: Call) -> SimResponse:
     user = _find(USER_KIND, "User", call, call.params["userId"])
+    for admin in store.listed(TENANT_ADMIN_KIND, user.scope_id):
+        if any(
+            item.get("id") == user.object_id for item in admin.data.get("users", [])
+        ):
+            raise ApiError(
+                409,
+                f"User {user.object_id} is admin {admin.object_id}: delete the "
+                "admin first.",
+            )
     for membership in store.listed(USER_GROUPS_KIND, user.scope_id, user.object_id):
         group = store.find(USER_GROUP_KIND, user.scope_id, membership.object_id)
         if group is not None:

@@ -82,7 +82,9 @@ def _change_isolation(
         )
     if strict and record.data["enabled"] == enabled:
         state = "isolated" if enabled else "not isolated"
-        raise ApiError(400, f"Endpoint {endpoint.object_id} is already {state}.")
+        raise ApiError(
+            400, f"Invalid enabled: endpoint {endpoint.object_id} is already {state}."
+        )
 
     # NOTE/sophos-api: the endpoint reports the new state at once. The delay
     # only makes a second change inside the window fail with 409.
@@ -186,7 +188,9 @@ def tamper_protection_update(call: Call) -> SimResponse:
         raise ApiError(400, "Invalid enabled value: use true or false.")
     if enabled and not endpoint.data.get("tamperProtectionSupported", True):
         raise ApiError(
-            400, f"Endpoint {endpoint.object_id} does not support tamper protection."
+            400,
+            f"Invalid enabled: endpoint {endpoint.object_id} does not support "
+            "tamper protection.",
         )
 
     record = _tamper_record(endpoint)

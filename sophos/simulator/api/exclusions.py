@@ -12,6 +12,7 @@ import re
 from typing import Any
 
 from sophos.simulator import clock, store, validation
+from sophos.simulator.api.directory import USER_KIND
 from sophos.simulator.api.endpoint_controls import actor
 from sophos.simulator.api.endpoints import ENDPOINT_KIND
 from sophos.simulator.api.reference import WEB_CATEGORIES
@@ -26,7 +27,6 @@ SCANNING_KIND = "endpoint/v1/settings/exclusions/scanning"
 ISOLATION_EXCLUSION_KIND = "endpoint/v1/settings/exclusions/isolation"
 IPS_EXCLUSION_KIND = "endpoint/v1/settings/exclusions/intrusion-prevention"
 LOCAL_SITES_KIND = "endpoint/v1/settings/web-control/local-sites"
-USER_KIND = "common/v1/directory/users"
 
 # The property that identifies an allowed item of each type.
 ALLOWED_TYPES = {

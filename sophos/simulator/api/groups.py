@@ -100,7 +100,7 @@ def groups_by_type(call: Call) -> SimResponse:
     group_type = call.params["groupType"]
     if group_type not in GROUP_TYPES:
         raise ApiError(
-            400, f"Invalid group type {group_type!r}: use computer or server."
+            400, f"Invalid groupType {group_type!r}: use computer or server."
         )
     operation = catalog.get("endpoint_groups_by_type_list")
     rows = store.where_text_in(
@@ -113,9 +113,7 @@ def groups_by_type(call: Call) -> SimResponse:
 def group_create(call: Call) -> SimResponse:
     body = json_body(call, required=("name", "type"))
     if body["type"] not in GROUP_TYPES:
-        raise ApiError(
-            400, f"Invalid group type {body['type']!r}: use computer or server."
-        )
+        raise ApiError(400, f"Invalid type {body['type']!r}: use computer or server.")
     tenant = call.require_tenant()
     member_ids = [str(i) for i in body.pop("endpointIds", None) or []]
     data = {
