@@ -164,13 +164,22 @@ def call_kind(path: str) -> str:
 class CountingTransport(httpx.BaseTransport):
     """Count each request by kind, and the 429 responses, then pass it on."""
 
-    def __init__(self, inner: httpx.BaseTransport, counts: Counter[str]) -> None:
+    def __init__(
+        self,
+        inner: httpx.BaseTransport,
+        counts: Counter[str],
+        simulated: SimulatedTime | None,
+    ) -> None:
         self.inner = inner
         self.counts = counts
+        self.simulated = simulated
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         response = self.inner.handle_request(request)
-        self.counts[call_kind(request.url.path)] += 1
+        kind = call_kind(request.url.path)
+        self.counts[kind] += 1
+        if kind == "token" and self.simulated is not None:
+            self.simulated.token_fetched_at = self.simulated.now()
         if response.status_code == 429:
             self.counts["429"] += 1
         return response
@@ -191,6 +200,8 @@ class SimulatedTime:
 
     speed: float
     slept: float = 0.0
+    # When the client last fetched a token, in simulated seconds.
+    token_fetched_at: float | None = None
     clock: Any = field(init=False)
 
     def __post_init__(self) -> None:
@@ -225,7 +236,7 @@ def client_factory(
     from sophos.simulator.transport import SimulatorTransport
 
     def build(connection: Any) -> SophosClient:
-        transport = CountingTransport(SimulatorTransport(), counts)
+        transport = CountingTransport(SimulatorTransport(), counts, simulated)
         secret = decrypt_secret(connection.secret_encrypted)
         if simulated is None:
             return SophosClient(
@@ -278,9 +289,9 @@ def minimum_calls() -> tuple[Counter[str], Counter[str]]:
     pages of the tenant list, and for each tenant at least one page of
     endpoints and one of alerts, even when a list is empty. A full pass also
     reads the allowed and blocked items (a page each at least) and the
-    global tamper protection setting. An incremental sync reuses the token
-    and finds no changes, so it needs one page of endpoints and one of
-    alerts a tenant.
+    global tamper protection setting. An incremental sync finds no changes,
+    so it needs one page of endpoints and one of alerts a tenant. The tokens
+    a sync needs depend on how long it runs (``tokens_needed``).
     """
     from django.db.models import Count
 
@@ -306,7 +317,7 @@ def minimum_calls() -> tuple[Counter[str], Counter[str]]:
     )
 
     full: Counter[str] = Counter(
-        token=1, whoami=1, tenants=max(1, math.ceil(len(tenant_ids) / tenant_size))
+        whoami=1, tenants=max(1, math.ceil(len(tenant_ids) / tenant_size))
     )
     for tenant_id in tenant_ids:
         endpoint_pages = math.ceil(endpoints.get(tenant_id, 0) / endpoint_size)
@@ -327,6 +338,35 @@ def minimum_calls() -> tuple[Counter[str], Counter[str]]:
         alerts=len(tenant_ids),
     )
     return full, incremental
+
+
+def tokens_needed(valid_until: float | None, start: float, end: float) -> int:
+    """Count the token requests that cover a sync from ``start`` to ``end``.
+
+    A token is used until TOKEN_RENEW_MARGIN_SECONDS before it expires, and
+    ``valid_until`` is that moment for the token cached at the start.
+    """
+    from sophos.client import TOKEN_RENEW_MARGIN_SECONDS
+    from sophos.simulator.faults import get_settings, token_lifetime
+
+    usable = token_lifetime(get_settings()) - TOKEN_RENEW_MARGIN_SECONDS
+    needed = 0
+    covered = valid_until if valid_until is not None else start
+    if covered <= start:
+        needed, covered = 1, start + usable
+    while covered < end:
+        needed, covered = needed + 1, covered + usable
+    return needed
+
+
+def token_valid_until(simulated: SimulatedTime) -> float | None:
+    from sophos.client import TOKEN_RENEW_MARGIN_SECONDS
+    from sophos.simulator.faults import get_settings, token_lifetime
+
+    if simulated.token_fetched_at is None:
+        return None
+    lifetime = token_lifetime(get_settings())
+    return simulated.token_fetched_at + lifetime - TOKEN_RENEW_MARGIN_SECONDS
 
 
 # -- the syncs -----------------------------------------------------------------
@@ -367,8 +407,10 @@ def run_sync(
     counts: Counter[str] = Counter()
     parameters: dict[str, object] = {"mode": "incremental"} if incremental else {}
     job = job_create(kind="sync", title=name, user=None, parameters=parameters)
+    valid_until = None
     if simulated is not None:
         simulated.wait_for_next_minute()
+        valid_until = token_valid_until(simulated)
     slept_before = simulated.slept if simulated else 0.0
     started_simulated = simulated.now() if simulated else 0.0
     started_cpu = time.process_time()
@@ -384,6 +426,10 @@ def run_sync(
     else:
         simulated_seconds = simulated.now() - started_simulated
         waited = (simulated.slept - slept_before) / simulated.speed
+        minimum = minimum.copy()
+        minimum["token"] = tokens_needed(
+            valid_until, started_simulated, simulated.now()
+        )
     failed = job.items.filter(status=JobItem.Status.FAILED).count()
     return SyncResult(
         name=name,
@@ -496,7 +542,17 @@ def memory_table(runs: list[MemoryRun]) -> list[str]:
 
 
 def max_rss_mib() -> float:
-    # ru_maxrss is in KiB on Linux.
+    """Return this process's peak resident memory.
+
+    Linux keeps ``ru_maxrss`` across ``exec``, so a child started by a large
+    parent would report the parent's peak; ``VmHWM`` starts afresh.
+    """
+    status = Path("/proc/self/status")
+    if status.exists():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    # ru_maxrss is in KiB on Linux and in bytes on macOS.
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
