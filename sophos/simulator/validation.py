@@ -22,14 +22,16 @@ def missing(field: str) -> ApiError:
     return ApiError(400, f"Missing required field {field!r} in the body.")
 
 
-def text(body: dict[str, Any], field: str, *, prefix: str = "") -> str:
-    """Return a required, non-blank string field."""
+def text(
+    body: dict[str, Any], field: str, *, prefix: str = "", blank: bool = False
+) -> str:
+    """Return a required string field, non-blank unless ``blank`` is set."""
     name = prefix + field
     if field not in body:
         raise missing(name)
     value = body[field]
-    if not isinstance(value, str) or not value.strip():
-        raise invalid(name, "send non-empty text.")
+    if not isinstance(value, str) or not (blank or value.strip()):
+        raise invalid(name, "send text." if blank else "send non-empty text.")
     return value
 
 

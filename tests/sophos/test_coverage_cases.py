@@ -356,6 +356,14 @@ def test_duplicate_allowed_item_conflicts(fleet):
     assert digests.count(allowed_item_body()["properties"]["sha256"]) == 1
 
 
+def test_allowed_item_comment_may_be_blank(fleet):
+    body = {**allowed_item_body(), "comment": ""}
+
+    created = fleet.call("allowed_item_create", json=body).data
+
+    assert created["comment"] == ""
+
+
 def test_nonempty_user_group_delete_conflicts(fleet):
     group_id, members = fleet.user_group_with_members()
 

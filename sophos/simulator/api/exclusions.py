@@ -134,7 +134,7 @@ def allowed_item_create(call: Call) -> SimResponse:
     item_type = validation.choice(body, "type", ALLOWED_TYPES)
     key = ALLOWED_TYPES[item_type]
     properties = _properties(body, key)
-    comment = validation.text(body, "comment")
+    comment = validation.text(body, "comment", blank=True)
     duplicate = _duplicate_of(call, ALLOWED_KIND, item_type, key, properties[key])
     if duplicate is not None:
         raise ApiError(
@@ -163,7 +163,7 @@ def allowed_item_update(call: Call) -> SimResponse:
     row = _find(call, ALLOWED_KIND, "allowedItemId", "Allowed item")
     body = json_body(call)
     validation.only_fields(body, ("comment",), "An allowed item update")
-    return _save_changes(row, {"comment": validation.text(body, "comment")})
+    return _save_changes(row, {"comment": validation.text(body, "comment", blank=True)})
 
 
 @router.route("POST", "/endpoint/v1/settings/blocked-items", "tenant")
@@ -171,7 +171,7 @@ def blocked_item_create(call: Call) -> SimResponse:
     body = json_body(call)
     item_type = validation.choice(body, "type", ("sha256",))
     properties = _properties(body, "sha256")
-    comment = validation.text(body, "comment")
+    comment = validation.text(body, "comment", blank=True)
     duplicate = _duplicate_of(
         call, BLOCKED_KIND, item_type, "sha256", properties["sha256"]
     )
