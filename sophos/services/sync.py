@@ -79,6 +79,9 @@ def sync_start(
     parameters: dict[str, object] = {"connection_id": connection_id}
     if incremental:
         parameters["mode"] = "incremental"
+    scope = _user_scope(user)
+    if scope is not None:
+        parameters["tenant_ids"] = scope
     job = jobs.job_create(
         kind=SYNC_JOB_KIND, title=title, user=user, parameters=parameters
     )
@@ -86,6 +89,21 @@ def sync_start(
         lambda: async_task("sophos.tasks.sync_run_task", job.pk, task_name=title)
     )
     return job
+
+
+def _user_scope(user: AbstractBaseUser | AnonymousUser | None) -> list[str] | None:
+    """Return the tenant ids a person's sync may touch, or None for all.
+
+    A technician's "Sync now" syncs only the tenants they may act on, so it
+    neither spends the call budget on other customers nor counts them.
+    """
+    if user is None or not user.is_authenticated:
+        return None
+    from portal.access import sees_every_tenant, tenants_actionable
+
+    if sees_every_tenant(user):
+        return None
+    return [str(pk) for pk in tenants_actionable(user).values_list("pk", flat=True)]
 
 
 def sync_scheduled() -> Job | None:
@@ -176,6 +194,10 @@ def _tenant_items(job: Job, connection: Connection) -> list[JobItem]:
         (failed,) = jobs.job_items_add(job=job, items=[spec])
         jobs.job_item_fail(item=failed, error=exc)
         return []
+    scope = job.parameters.get("tenant_ids")
+    if scope is not None:
+        allowed = set(scope)
+        tenants = [t for t in tenants if str(t.pk) in allowed]
     specs = [
         jobs.ItemSpec(target=str(t.pk), label=t.display_name, tenant_id=t.pk)
         for t in tenants

@@ -476,3 +476,33 @@ def test_portal_setup_schedules_the_sync_once(settings, tmp_path):
 
     assert Schedule.objects.filter(name=SCHEDULE_NAME).count() == 1
     assert Tenant.objects.filter(sync_status=Tenant.SyncStatus.OK).exists()
+
+
+def test_technician_sync_covers_only_assigned_tenants(
+    demo_connection, django_user_model, django_capture_on_commit_callbacks
+):
+    from portal.accounts.models import Role, TenantAssignment, UserRole
+
+    run_sync()
+    tenant = Tenant.objects.order_by("name").first()
+    tech = django_user_model.objects.create_user("tech", password="pw-123456x")
+    UserRole.objects.create(user=tech, role=Role.TECHNICIAN)
+    TenantAssignment.objects.create(user=tech, tenant=tenant)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        job = sync_start(user=tech)
+
+    job.refresh_from_db()
+    assert job.status == Job.Status.SUCCEEDED
+    assert job.total == 1
+    assert list(job.items.values_list("tenant_id", flat=True)) == [tenant.pk]
+
+
+def test_owner_sync_covers_every_tenant(
+    demo_connection, owner, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        job = sync_start(user=owner)
+
+    job.refresh_from_db()
+    assert job.total == Tenant.objects.count()
