@@ -344,6 +344,9 @@ SIMULATOR_SEED = env_int("SIMULATOR_SEED", 1)
 SIMULATOR_TENANTS = env_int("SIMULATOR_TENANTS", 12)
 SIMULATOR_MAX_ENDPOINTS = env_int("SIMULATOR_MAX_ENDPOINTS", 300)
 SIMULATOR_TOKEN_LIFETIME = env_int("SIMULATOR_TOKEN_LIFETIME", 3600)
+# Calls a minute the client allows itself against the embedded simulator;
+# 0 leaves it unlimited, as the simulator sets no budget of its own.
+SIMULATOR_CLIENT_CALLS_PER_MINUTE = env_int("SIMULATOR_CLIENT_CALLS_PER_MINUTE", 0)
 
 LOGGING = {
     "version": 1,
@@ -373,6 +376,3 @@ if PRODUCTION:
         # deployment check warns about the missing preload flag.
         SILENCED_SYSTEM_CHECKS = ["security.W021"]
     SESSION_COOKIE_HTTPONLY = True
-# Calls a minute the client allows itself against the embedded simulator;
-# 0 leaves it unlimited, as the simulator sets no budget of its own.
-SIMULATOR_CLIENT_CALLS_PER_MINUTE = env_int("SIMULATOR_CLIENT_CALLS_PER_MINUTE", 0)
