@@ -115,7 +115,7 @@ def keep_billing_month(connection: Connection) -> None:
 
 
 def page_url(owner_client, page: str, tenant: Tenant) -> str:
-    """Return the page's URL; a next page starts after the first page's last row."""
+    """Return the page's URL. A next page starts after the first page's last row."""
     if page == "fleet":
         return reverse("fleet")
     if page == "billing":
