@@ -107,6 +107,7 @@ AUTHENTICATION_BACKENDS = [
 ]
 
 ROOT_URLCONF = "portal.urls"
+DEFAULT_EXCEPTION_REPORTER_FILTER = "portal.web.reporting.PortalExceptionReporterFilter"
 WSGI_APPLICATION = "portal.wsgi.application"
 
 TEMPLATES = [

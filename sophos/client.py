@@ -545,7 +545,14 @@ class SophosClient:
         try:
             return response.json()
         except ValueError as exc:
-            logger.debug("sophos unreadable body %r", response.content[:200])
+            # The body may hold a token or a password, so only its size is
+            # logged.
+            logger.debug(
+                "sophos unreadable body of %s bytes for %s %s",
+                len(response.content),
+                method,
+                path,
+            )
             if response.status_code >= 500:
                 return None
             raise InvalidResponse(

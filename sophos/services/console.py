@@ -13,6 +13,7 @@ scope (tenant, partner or organization) that decide who may send it.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import re
@@ -590,7 +591,17 @@ def _send(
         # The client raises ValueError when the credential cannot reach the
         # scope, for example a partner API with a tenant credential.
         return _result_from_error(SophosError(str(exc)), client, prepared, target)
+    if tenant is not None and not _may_act(user, tenant):
+        # A reader must not learn what lets someone change the tenant:
+        # tamper protection passwords, migration tokens and the like.
+        response = dataclasses.replace(response, data=scrub(response.data))
     return _result_from_response(response, client, prepared, target)
+
+
+def _may_act(user: AbstractBaseUser | AnonymousUser, tenant: Tenant) -> bool:
+    from portal.access import can_act_on
+
+    return can_act_on(user, tenant)
 
 
 def _audit_parameters(

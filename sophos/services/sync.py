@@ -74,6 +74,12 @@ def sync_start(
     ``incremental`` sync fetches only changes, except for tenants whose full
     pass is due.
     """
+    running = _active_sync(user=user, connection_id=connection_id)
+    if running is not None:
+        # Two full passes of one tenant at once could delete each other's
+        # rows, so a second request joins the sync that is under way.
+        logger.info("sync requested while job %s runs; reusing it", running.pk)
+        return running
     title = "Incremental sync" if incremental else "Sync"
     title += " of tenants, endpoints and alerts"
     parameters: dict[str, object] = {"connection_id": connection_id}
@@ -89,6 +95,26 @@ def sync_start(
         lambda: async_task("sophos.tasks.sync_run_task", job.pk, task_name=title)
     )
     return job
+
+
+def _active_sync(
+    *, user: AbstractBaseUser | AnonymousUser | None, connection_id: int | None
+) -> Job | None:
+    recent = timezone.now() - dt.timedelta(seconds=Conf.TIMEOUT or 3600)
+    active = Job.objects.filter(
+        kind=SYNC_JOB_KIND,
+        status__in=[Job.Status.QUEUED, Job.Status.RUNNING],
+        created_at__gte=recent,
+    )
+    scope = _user_scope(user)
+    for job in active.order_by("created_at"):
+        same_connection = job.parameters.get("connection_id") in (None, connection_id)
+        covered = job.parameters.get("tenant_ids") is None or (
+            scope is not None and set(scope) <= set(job.parameters["tenant_ids"])
+        )
+        if same_connection and covered:
+            return job
+    return None
 
 
 def _user_scope(user: AbstractBaseUser | AnonymousUser | None) -> list[str] | None:

@@ -19,6 +19,7 @@ from django.urls import path, reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
 from portal import access
+from portal.access import tenants_visible
 from portal.tenants.common import (
     Column,
     Filter,
@@ -50,8 +51,10 @@ def _url(name: str, tenant: Tenant, *args: Any) -> str:
     return reverse(f"tenants:{name}", args=[tenant.pk, *args])
 
 
-def _tenant_names() -> dict[str, str]:
-    return {str(row.pk): row.display_name for row in Tenant.objects.all()}
+def _tenant_names(request: HtmxHttpRequest) -> dict[str, str]:
+    """Name the tenants this user may see; other tenants stay bare ids."""
+    visible = tenants_visible(request.user)
+    return {str(row.pk): row.display_name for row in visible}
 
 
 MIGRATION_TABLE: Table[Migration] = Table(
@@ -114,7 +117,7 @@ def migrations_list(request: HtmxHttpRequest, tenant_id: uuid.UUID) -> HttpRespo
     if wants_csv(request):
         return csv_response(f"migrations-{tenant.pk}.csv", result)
     context["result"] = result
-    context["tenant_names"] = _tenant_names()
+    context["tenant_names"] = _tenant_names(request)
     return render_page(request, LIST_TEMPLATE, "migrations-table", context)
 
 
@@ -132,7 +135,7 @@ def migration_detail(
         tenant,
         nav=NAV,
         migration=migration,
-        other_tenant=_tenant_names().get(migration.from_tenant_id, ""),
+        other_tenant=_tenant_names(request).get(migration.from_tenant_id, ""),
         list_url=_url("migrations_list", tenant),
         detail_url=_url("migrations_detail", tenant, migration.id),
     )
