@@ -831,8 +831,8 @@ def machine_lines() -> list[str]:
 
 
 def load_average() -> str:
-    one, five, fifteen = os.getloadavg()
-    return f"{one:.1f}, {five:.1f}, {fifteen:.1f}"
+    minute, five_minutes, fifteen_minutes = os.getloadavg()
+    return f"{minute:.1f}, {five_minutes:.1f}, {fifteen_minutes:.1f}"
 
 
 @contextmanager
