@@ -190,6 +190,13 @@ def _encode_segment(operation: str, parameter: str, value: str | int) -> str:
         raise InvalidPathParameter(
             f"Path parameter {parameter!r} of {operation!r} is empty."
         )
+    if text.strip() == ".":
+        # httpx normalises a "." segment away, which would reach the
+        # collection instead of one item.
+        raise InvalidPathParameter(
+            f"Path parameter {parameter!r} of {operation!r} is '.': "
+            "pass a single id or key."
+        )
     for forbidden in _FORBIDDEN_IN_VALUE:
         if forbidden in text:
             raise InvalidPathParameter(

@@ -444,3 +444,10 @@ def test_call_sends_an_empty_object_to_a_bodiless_post():
     client.call("endpoint_scan_start", tenant=TENANT, path_params={"endpointId": "e1"})
 
     assert bodies == [b"{}"]
+
+
+def test_call_rejects_a_dot_path_parameter():
+    client = make_client(lambda request: pytest.fail("nothing should be sent"))
+
+    with pytest.raises(ValueError, match="single id"):
+        client.call("endpoint_get", tenant=TENANT, path_params={"endpointId": "."})
