@@ -93,6 +93,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "portal.web.middleware.SophosErrorMiddleware",
     "portal.web.middleware.LoginRequiredMiddleware",
     "portal.security.middleware.TwoFactorMiddleware",
     # Last, as django-axes requires: it turns a locked-out login into the

@@ -21,3 +21,24 @@ def test_forbidden_page_explains_the_role(client, django_user_model):
 
     assert response.status_code == 403
     assert b"Your role does not allow" in response.content
+
+
+@pytest.mark.django_db
+def test_sophos_refusal_on_a_detail_page_is_explained(owner_client, synced_fleet):
+    from django.urls import reverse
+
+    from sophos.models import Endpoint
+    from sophos.simulator.faults import reset_faults, set_faults
+
+    endpoint = Endpoint.objects.order_by("hostname").first()
+    set_faults(forbidden_tenant_ids=[str(endpoint.tenant_id)])
+    url = reverse("tenants:endpoint_detail", args=[endpoint.tenant_id, endpoint.pk])
+
+    try:
+        response = owner_client.get(url)
+    finally:
+        reset_faults()
+
+    assert response.status_code == 502
+    assert b"Sophos Central did not answer as expected" in response.content
+    assert b"Correlation id" in response.content
