@@ -62,7 +62,7 @@ def audit_entries_list(*, filters: AuditFilters) -> QuerySet[AuditEntry]:
         entries = entries.filter(operation=filters.operation)
     if filters.since:
         entries = entries.filter(at__gte=_day_start(filters.since))
-    if filters.until:
+    if filters.until and filters.until < datetime.date.max:
         next_day = filters.until + datetime.timedelta(days=1)
         entries = entries.filter(at__lt=_day_start(next_day))
     return entries.order_by("-at", "-id")

@@ -513,6 +513,10 @@ def _parsed_body(body: str) -> Any:
             f"column {exc.colno}.",
             field="body",
         ) from None
+    except RecursionError:
+        raise ConsoleInputError(
+            "The body nests too deeply to read: flatten it.", field="body"
+        ) from None
 
 
 def _body_for(method: str, operation: catalog.Operation | None, parsed: Any) -> Any:

@@ -52,7 +52,8 @@ def _next_month(day: datetime.date) -> datetime.date:
 
 
 def _first_day(year: int, month: int) -> datetime.date:
-    if not (1 <= month <= 12 and 2000 <= year <= 9999):
+    # The upper bound leaves room for the next month's link.
+    if not (1 <= month <= 12 and 2000 <= year <= 9998):
         raise Http404("No such month.")
     return datetime.date(year, month, 1)
 

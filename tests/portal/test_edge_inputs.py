@@ -1,0 +1,37 @@
+import pytest
+from django.urls import reverse
+
+from sophos.models import Tenant
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize(
+    ("url", "status"),
+    [
+        ("/partner/billing/9999/12/", 404),
+        ("/audit/?until=9999-12-31", 200),
+        ("/audit/export.csv?until=9999-12-31", 200),
+    ],
+)
+def test_last_representable_date_is_handled(owner_client, url, status):
+    response = owner_client.get(url)
+
+    assert response.status_code == status
+
+
+def test_console_rejects_a_deeply_nested_body(owner_client, synced_fleet):
+    tenant = Tenant.objects.order_by("name").first()
+    data = {
+        "tenant": str(tenant.pk),
+        "method": "POST",
+        "path": "/endpoint/v1/endpoints/x/isolation",
+        "body": "[" * 50_000 + "]" * 50_000,
+    }
+
+    response = owner_client.post(
+        reverse("console"), data, headers={"HX-Request": "true"}
+    )
+
+    assert response.status_code == 200
+    assert b"nests too deeply" in response.content
