@@ -18,6 +18,7 @@ from django.contrib.auth.forms import SetPasswordForm
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.cache import patch_vary_headers
@@ -141,20 +142,25 @@ def user_edit(request: HtmxHttpRequest, user_id: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            services.user_update(
-                actor=request.user,
-                user=user,
-                email=data["email"],
-                first_name=data["first_name"],
-                last_name=data["last_name"],
-            )
-            services.user_roles_set(actor=request.user, user=user, roles=data["roles"])
-            services.user_assignments_set(
-                actor=request.user,
-                user=user,
-                tenants=data["tenants"],
-                groups=data["groups"],
-            )
+            # All or nothing: a refused role change must not leave the new
+            # e-mail address saved.
+            with transaction.atomic():
+                services.user_update(
+                    actor=request.user,
+                    user=user,
+                    email=data["email"],
+                    first_name=data["first_name"],
+                    last_name=data["last_name"],
+                )
+                services.user_roles_set(
+                    actor=request.user, user=user, roles=data["roles"]
+                )
+                services.user_assignments_set(
+                    actor=request.user,
+                    user=user,
+                    tenants=data["tenants"],
+                    groups=data["groups"],
+                )
         except ValidationError as exc:
             form.add_error(None, exc)
         else:

@@ -35,3 +35,19 @@ def test_console_rejects_a_deeply_nested_body(owner_client, synced_fleet):
 
     assert response.status_code == 200
     assert b"nests too deeply" in response.content
+
+
+def test_refused_role_change_saves_nothing(client):
+    from portal.accounts.models import Role
+    from tests.portal.factories import make_user
+
+    alice = make_user(roles=[Role.OWNER], username="alice", email="a@example.com")
+    client.force_login(alice)
+
+    client.post(
+        reverse("user_edit", args=[alice.pk]),
+        {"email": "new@example.com", "roles": [Role.ADMINISTRATOR]},
+    )
+
+    alice.refresh_from_db()
+    assert alice.email == "a@example.com"
