@@ -51,3 +51,28 @@ def test_refused_role_change_saves_nothing(client):
 
     alice.refresh_from_db()
     assert alice.email == "a@example.com"
+
+
+def test_new_tamper_password_survives_a_failed_reread(
+    owner_client, synced_fleet, monkeypatch
+):
+    import re
+
+    from portal.tenants.views import endpoints as endpoint_views
+    from sophos.errors import InvalidResponse
+    from sophos.models import Endpoint
+
+    endpoint = Endpoint.objects.filter(tamper_protection_enabled=True).first()
+
+    def unreadable(*args, **kwargs):
+        raise InvalidResponse("Sophos Central sent a body that is not JSON.")
+
+    monkeypatch.setattr(endpoint_views, "_endpoint_or_404", unreadable)
+    url = reverse(
+        "tenants:endpoint_tamper_password", args=[endpoint.tenant_id, endpoint.pk]
+    )
+
+    response = owner_client.post(url, headers={"HX-Request": "true"})
+
+    assert response.status_code == 200
+    assert re.search(r"[0-9A-F]{16}", response.content.decode())

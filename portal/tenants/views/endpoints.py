@@ -289,9 +289,22 @@ def endpoint_tamper_password(
         panel["new_password"] = result.password
         panel["tamper_notice"] = "Generated a new tamper protection password."
     if request.htmx:
-        detail = _endpoint_or_404(tenant, endpoint_id)
-        panel["tamper_enabled"] = detail.tamper_protection_enabled
-    response = _action_response(request, tenant, endpoint_id, "tamper-panel", panel)
+        try:
+            detail = _endpoint_or_404(tenant, endpoint_id)
+        except SophosError:
+            # The new password is already in force; it must still be shown
+            # even when the endpoint cannot be read again.
+            panel["tamper_enabled"] = True
+        else:
+            panel["tamper_enabled"] = detail.tamper_protection_enabled
+        response = render_page(
+            request,
+            TEMPLATE,
+            "tamper-panel",
+            tenant_context(request, tenant, nav=NAV, **panel),
+        )
+    else:
+        response = _action_response(request, tenant, endpoint_id, "tamper-panel", panel)
     add_never_cache_headers(response)
     return response
 
