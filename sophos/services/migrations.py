@@ -47,7 +47,7 @@ SUCCEEDED_STATUSES = {"succeeded", "success", "completed", "complete", "migrated
 FAILED_STATUSES = {"failed", "error", "cancelled", "expired"}
 # How long a migration job follows the endpoint statuses after the start:
 # this many reads, POLL_SECONDS apart. Endpoints still in progress then are
-# reported as started, and their page shows the live status.
+# reported as skipped (not confirmed), and their page shows the live status.
 POLL_ATTEMPTS = 20
 POLL_SECONDS = 15.0
 
@@ -327,10 +327,11 @@ def _follow(
         if not open_items:
             return
     for item in open_items.values():
-        jobs.job_item_succeed(
+        # Not confirmed within the polling time, so not reported as moved.
+        jobs.job_item_skip(
             item=item,
             message=(
-                "Started; Sophos Central still moves it. "
+                "Not confirmed yet: Sophos Central still moves it. "
                 "The migration page shows its live status."
             ),
         )
