@@ -48,7 +48,7 @@ def _fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
-def _cache_per_test(settings):
+def _cache_per_test(settings, monkeypatch):
     """Give each test its own cache key prefix.
 
     The database cache is rolled back with each test, but Redis keeps keys,
@@ -57,8 +57,12 @@ def _cache_per_test(settings):
     """
     if "redis" in settings.CACHES["default"]["BACKEND"].lower():
         caches = {name: dict(options) for name, options in settings.CACHES.items()}
-        caches["default"]["KEY_PREFIX"] = f"test-{uuid.uuid4().hex}"
+        prefix = f"test-{uuid.uuid4().hex}"
+        caches["default"]["KEY_PREFIX"] = prefix
         settings.CACHES = caches
+        # Clusters that a test starts read the same prefix from the
+        # environment, so they share the test's cache entries.
+        monkeypatch.setenv("CACHE_KEY_PREFIX", prefix)
 
 
 @pytest.fixture(autouse=True)
