@@ -1,4 +1,4 @@
-"""Who may see and do what: the one place every view, task and export asks.
+"""Who may see and do what: the one place every view, task and export checks.
 
 Owners and administrators reach every tenant. Technicians and read-only
 users reach the tenants assigned to them, directly or through a tenant
@@ -111,7 +111,7 @@ def _assigned(user: AnyUser) -> Q:
 
 
 def tenants_visible(user: AnyUser) -> QuerySet[Tenant]:
-    """Every tenant the user may read."""
+    """Return every tenant the user may read."""
     roles = user_roles(user)
     if roles & ALL_TENANT_ROLES:
         return Tenant.objects.all()
@@ -121,7 +121,7 @@ def tenants_visible(user: AnyUser) -> QuerySet[Tenant]:
 
 
 def tenants_actionable(user: AnyUser) -> QuerySet[Tenant]:
-    """Every tenant the user may change."""
+    """Return every tenant the user may change."""
     roles = user_roles(user)
     if roles & ALL_TENANT_ROLES:
         return Tenant.objects.all()
@@ -135,7 +135,7 @@ def can_act_on(user: AnyUser, tenant: Tenant) -> bool:
 
 
 def jobs_visible(user: AnyUser) -> QuerySet[Job]:
-    """Every job the user may read.
+    """Return every job the user may read.
 
     Owners and administrators read every job; anyone else reads the jobs they
     requested.
@@ -153,8 +153,9 @@ def tenant_for(
 ) -> Tenant:
     """Resolve a tenant from the URL for this user.
 
-    A tenant the user may not see answers 404, so its existence does not
-    leak; a visible tenant the user may not change answers 403 to a write.
+    A tenant the user may not see raises Http404, so its existence does not
+    leak. A visible tenant the user may not change raises PermissionDenied
+    (403) for a write.
     """
     tenant = tenants_visible(request.user).filter(pk=tenant_id).first()
     if tenant is None:
@@ -171,7 +172,7 @@ R = TypeVar("R")
 def require(
     capability: Capability,
 ) -> Callable[[Callable[P, R]], Callable[P, R]]:
-    """Decorate a view so that it answers 403 without the capability."""
+    """Decorate a view so that it returns 403 to users without the capability."""
 
     def decorator(view: Callable[P, R]) -> Callable[P, R]:
         @wraps(view)
