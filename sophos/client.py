@@ -1,6 +1,6 @@
 """The Sophos Central API client, the only code that speaks HTTP to Sophos.
 
-It holds no Django imports: the portal builds it from a connection with
+It imports nothing from Django: the portal builds it from a connection with
 ``sophos.services.connections.client_for`` and passes in a transport (the
 embedded simulator or the real network), a token store and a rate limiter.
 """
@@ -35,8 +35,8 @@ logger = logging.getLogger(__name__)
 DEFAULT_TOKEN_URL = "https://id.sophos.com/api/v2/oauth2/token"  # noqa: S105
 DEFAULT_GLOBAL_URL = "https://api.central.sophos.com"
 
-# Renew the token this long before Sophos says it expires, so a request
-# never leaves with a token that lapses on the way.
+# Renew the token this long before its stated expiry, so a request never
+# leaves with a token that lapses on the way.
 TOKEN_RENEW_MARGIN_SECONDS = 120
 
 # A hard cap on pages per listing: a server that never stops sending
@@ -70,7 +70,7 @@ class Token:
 
 
 class TokenStore(Protocol):
-    """Where tokens live between requests; shared stores let processes reuse one."""
+    """Storage for tokens between requests; a shared store lets processes reuse one."""
 
     def get(self, key: str) -> Token | None: ...
 
@@ -172,7 +172,7 @@ class WhoAmI:
 
 @dataclass(frozen=True)
 class TenantTarget:
-    """Where a tenant's calls go: its id for ``X-Tenant-ID`` and its API host."""
+    """The target of a tenant's calls: its id for ``X-Tenant-ID`` and its API host."""
 
     id: str
     api_host: str

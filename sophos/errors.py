@@ -1,6 +1,6 @@
 """Errors raised by the Sophos Central client.
 
-Every error says whether repeating the request can help (``retryable``) and
+Every error states whether repeating the request can help (``retryable``) and
 keeps what Sophos sent back, so a page can show the message and the
 correlation id that Sophos support asks for::
 
@@ -53,11 +53,11 @@ class TransportError(SophosError):
 
 
 class InvalidResponse(SophosError):
-    """Sophos Central answered with a body the client cannot read."""
+    """Sophos Central replied with a body the client cannot read."""
 
 
 class ApiError(SophosError):
-    """Sophos Central answered with an error status."""
+    """Sophos Central replied with an error status."""
 
     def __init__(
         self,
