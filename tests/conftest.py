@@ -85,6 +85,26 @@ def django_db_setup(django_db_setup, django_db_blocker):
         seed_fleet(
             seed=TEST_SEED, tenants=TEST_TENANTS, max_endpoints=TEST_MAX_ENDPOINTS
         )
+    yield
+    with django_db_blocker.unblock():
+        _end_other_sessions()
+
+
+def _end_other_sessions() -> None:
+    """End other sessions on the PostgreSQL test database so it can be dropped.
+
+    A cluster or a live-server thread that a test started may still hold a
+    connection when the session ends.
+    """
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
 
 
 @pytest.fixture
