@@ -70,7 +70,7 @@ def audit_record(
 
 @dataclass
 class AuditContext:
-    """What the audited block tells the log about its result."""
+    """Result details that the audited block records in the log."""
 
     status_code: int | None = None
     correlation_id: str = ""

@@ -115,7 +115,7 @@ def connection_save(
 
 
 def connection_identify(*, connection: Connection) -> Connection:
-    """Ask whoami who the credential is and store the answer."""
+    """Ask whoami who the credential is and store the result."""
     with client_for(connection) as client:
         me = client.whoami()
     connection.kind = me.id_type
