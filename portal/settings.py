@@ -343,6 +343,10 @@ EMAIL_HOST_PASSWORD = env_secret("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "portal@localhost")
 
+# A closed billing month is kept once fetched. The open month is kept too,
+# and fetched again when its copy is older than this.
+BILLING_OPEN_MONTH_MAX_AGE = env_int("BILLING_OPEN_MONTH_MAX_AGE", 3600)
+
 # The embedded Sophos Central simulator and its seeded demo fleet.
 SIMULATOR_SEED = env_int("SIMULATOR_SEED", 1)
 SIMULATOR_TENANTS = env_int("SIMULATOR_TENANTS", 12)

@@ -1,26 +1,37 @@
-"""Billing months: fetched from Sophos on demand and kept once closed.
+"""Billing months: fetched from Sophos on demand and kept in tables.
 
 A month is closed once the next month has begun. Sophos does not change its
-usage after that, so the portal keeps its rows in ``BillingMonth`` and never
-requests it again. The open month is always read live. Missing months of the
-trend chart are fetched by a job, one item per month.
+usage after that, so a closed month is fetched once and never requested
+again. The open month is kept as well, marked incomplete, and fetched again
+when its copy is older than ``BILLING_OPEN_MONTH_MAX_AGE`` seconds, when it
+has closed since, or when a user asks for fresh figures.
+
+The billing page reads a month's totals, one page of tenant totals and, on
+demand, one tenant's products, so it costs the same for 10 tenants as for
+1,000. Missing months of the trend chart are fetched by a job, one item per
+month.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import uuid
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import IntegrityError, transaction
+from django.db.models import F, Q, QuerySet, Value
+from django.db.models.functions import Coalesce, Lower, NullIf
 from django.utils import timezone
 from django_q.tasks import async_task
 
-from portal.partner.models import BillingMonth
+from portal.partner.models import BillingMonth, BillingTenantTotal, BillingUsage
 from sophos.errors import NotFound, SophosError
-from sophos.models import Connection, Job, JobItem
+from sophos.models import Connection, Job, JobItem, Tenant
 from sophos.services import billing, jobs
 from sophos.services.billing import BillingReport
 from sophos.services.partner_api import NoPartnerConnection, partner_connection
@@ -31,6 +42,29 @@ User = AbstractBaseUser | AnonymousUser | None
 
 FETCH_JOB_KIND = "billing_months_fetch"
 TREND_MONTHS = 12
+BATCH_SIZE = 500
+
+# The name a tenant row shows: the mirrored tenant's current name (the
+# customer name mapped in the portal first), else the name Sophos reported.
+SHOWN_NAME = Coalesce(
+    NullIf(F("tenant__customer_name"), Value("")),
+    NullIf(F("tenant__show_as"), Value("")),
+    NullIf(F("tenant__name"), Value("")),
+    F("account_name"),
+)
+
+# Sort keys of the tenant totals. The account id breaks ties, so two pages
+# never share a row.
+TENANT_SORTS = {
+    "name": (Lower("shown_name").asc(), F("account_id").asc()),
+    "-name": (Lower("shown_name").desc(), F("account_id").desc()),
+    "products": (F("products").asc(), F("account_id").asc()),
+    "-products": (F("products").desc(), F("account_id").asc()),
+    "billable": (F("billable_quantity").asc(), F("account_id").asc()),
+    "-billable": (F("billable_quantity").desc(), F("account_id").asc()),
+    "actual": (F("actual_quantity").asc(), F("account_id").asc()),
+    "-actual": (F("actual_quantity").desc(), F("account_id").asc()),
+}
 
 
 @dataclass(frozen=True)
@@ -40,6 +74,7 @@ class TrendPoint:
     year: int
     month: int
     total: int | None
+    complete: bool = True
 
     @property
     def first_day(self) -> dt.date:
@@ -74,59 +109,163 @@ def _connection() -> Connection | None:
         return None
 
 
-def _report_from_kept(kept: BillingMonth) -> BillingReport:
-    names = billing.tenant_names()
-    rows = []
-    for data in kept.rows:
-        row = billing.row_from_dict(data)
-        current = names.get(row.tenant_id)
-        if current and current != row.tenant_name:
-            row = billing.BillingRow(**{**row.__dict__, "tenant_name": current})
-        rows.append(row)
-    return billing.billing_report(year=kept.year, month=kept.month, rows=rows)
+def month_outdated(kept: BillingMonth, *, now: dt.datetime | None = None) -> bool:
+    """Return whether a kept month should be fetched again.
 
-
-def billing_month_report(*, year: int, month: int) -> BillingReport:
-    """Return a month's report, from the kept copy when there is one.
-
-    Raises ``NotFound`` for a month without usage and ``NoPartnerConnection``
-    without a partner credential.
+    A month fetched after it closed is final. A month fetched while open is
+    outdated once it has closed or its copy is older than the configured age.
     """
-    connection = _connection()
-    if connection is not None:
-        kept = BillingMonth.objects.filter(
-            connection=connection, year=year, month=month
-        ).first()
-        if kept is not None:
-            return _report_from_kept(kept)
-
-    report = billing.billing_usage(year=year, month=month)
-    if connection is not None and month_closed(year, month):
-        _keep(connection.pk, report)
-    return report
+    if kept.complete:
+        return False
+    if month_closed(kept.year, kept.month):
+        return True
+    age = (now or timezone.now()) - kept.fetched_at
+    return age > dt.timedelta(seconds=settings.BILLING_OPEN_MONTH_MAX_AGE)
 
 
-def _keep(connection_id: int, report: BillingReport) -> None:
+def billing_month_get(*, year: int, month: int, refresh: bool = False) -> BillingMonth:
+    """Return the kept month, fetching it from Sophos when needed.
+
+    ``refresh`` fetches an open month again however recent its copy is; a
+    closed month is never fetched twice. Raises ``NotFound`` for a month
+    without usage and ``NoPartnerConnection`` without a partner credential.
+    """
+    connection = partner_connection()
+    kept = BillingMonth.objects.filter(
+        connection=connection, year=year, month=month
+    ).first()
+    if kept is not None and (kept.complete or not (refresh or month_outdated(kept))):
+        return kept
+
+    report = billing.billing_usage(year=year, month=month, connection=connection)
+    return _keep(connection, report, replacing=kept)
+
+
+def _mirrored_tenants(account_ids: Iterable[str]) -> set[str]:
+    """Return the account ids that name a tenant in the mirror."""
+    ids = set()
+    for account_id in account_ids:
+        try:
+            ids.add(uuid.UUID(account_id))
+        except ValueError:
+            continue
+    found = Tenant.objects.filter(pk__in=ids).values_list("pk", flat=True)
+    return {str(pk) for pk in found}
+
+
+def _keep(
+    connection: Connection, report: BillingReport, *, replacing: BillingMonth | None
+) -> BillingMonth:
+    """Store a fetched month, replacing an older copy in one transaction."""
+    mirrored = _mirrored_tenants({row.tenant_id for row in report.rows})
+    products: dict[str, set[str]] = defaultdict(set)
+    for row in report.rows:
+        products[row.tenant_id].add(row.product_code)
     try:
         with transaction.atomic():
-            BillingMonth.objects.create(
-                connection_id=connection_id,
+            if replacing is not None:
+                BillingMonth.objects.filter(pk=replacing.pk).delete()
+            kept = BillingMonth.objects.create(
+                connection=connection,
                 year=report.year,
                 month=report.month,
-                rows=[billing.row_to_dict(row) for row in report.rows],
+                complete=month_closed(report.year, report.month),
+                billable_total=report.billable_total,
+                actual_total=sum(row.actual_quantity for row in report.rows),
+                tenant_count=len(report.totals_by_tenant),
+                row_count=len(report.rows),
+                product_totals=[list(item) for item in report.totals_by_product],
+            )
+            BillingTenantTotal.objects.bulk_create(
+                (
+                    BillingTenantTotal(
+                        billing_month=kept,
+                        account_id=total.tenant_id,
+                        account_name=total.tenant_name,
+                        tenant_id=total.tenant_id
+                        if total.tenant_id in mirrored
+                        else None,
+                        products=total.products,
+                        billable_quantity=total.billable_quantity,
+                        actual_quantity=total.actual_quantity,
+                    )
+                    for total in report.totals_by_tenant
+                ),
+                batch_size=BATCH_SIZE,
+            )
+            BillingUsage.objects.bulk_create(
+                (
+                    BillingUsage(
+                        billing_month=kept,
+                        account_id=row.tenant_id,
+                        account_name=row.tenant_name,
+                        tenant_id=row.tenant_id if row.tenant_id in mirrored else None,
+                        product_code=row.product_code,
+                        product_description=row.product_description,
+                        product_group=row.product_group,
+                        sku=row.sku,
+                        billable_quantity=row.billable_quantity,
+                        actual_quantity=row.actual_quantity,
+                    )
+                    for row in report.rows
+                ),
+                batch_size=BATCH_SIZE,
             )
     except IntegrityError:
-        # Another request kept the same month first; its rows are the same.
+        # Another request stored the same month first, from the same Sophos data.
         logger.info(
             "billing month %04d-%02d was kept already", report.year, report.month
         )
-    else:
-        logger.info(
-            "billing month %04d-%02d kept with %s rows",
-            report.year,
-            report.month,
-            len(report.rows),
+        return BillingMonth.objects.get(
+            connection=connection, year=report.year, month=report.month
         )
+    logger.info(
+        "billing month %04d-%02d kept with %s rows",
+        report.year,
+        report.month,
+        len(report.rows),
+    )
+    return kept
+
+
+def tenant_totals(
+    kept: BillingMonth, *, search: str = "", sort: str = "name"
+) -> QuerySet[BillingTenantTotal]:
+    """Return the month's tenant totals, each with its ``shown_name``.
+
+    ``search`` keeps the tenants whose shown name or account id contains it;
+    ``sort`` is a key of ``TENANT_SORTS`` (name when unknown).
+    """
+    totals = kept.tenant_totals.annotate(shown_name=SHOWN_NAME)
+    if search:
+        totals = totals.filter(
+            Q(shown_name__icontains=search) | Q(account_id__icontains=search)
+        )
+    return totals.order_by(*TENANT_SORTS.get(sort, TENANT_SORTS["name"]))
+
+
+def tenant_total(kept: BillingMonth, account_id: str) -> BillingTenantTotal | None:
+    """Return one tenant's total in the month, with its ``shown_name``."""
+    return (
+        kept.tenant_totals.annotate(shown_name=SHOWN_NAME)
+        .filter(account_id=account_id)
+        .first()
+    )
+
+
+def tenant_usage(kept: BillingMonth, account_id: str) -> list[BillingUsage]:
+    """Return one tenant's usage rows in the month, sorted by product."""
+    return list(kept.usage.filter(account_id=account_id).order_by("product_code", "pk"))
+
+
+def usage_rows(kept: BillingMonth) -> Iterable[BillingUsage]:
+    """Yield every usage row of the month by tenant name, each with its
+    ``shown_name``, reading them in batches."""
+    return (
+        kept.usage.annotate(shown_name=SHOWN_NAME)
+        .order_by(Lower("shown_name"), "account_id", "product_code", "pk")
+        .iterator(chunk_size=1000)
+    )
 
 
 def billing_trend(*, year: int, month: int) -> list[TrendPoint]:
@@ -137,31 +276,35 @@ def billing_trend(*, year: int, month: int) -> list[TrendPoint]:
     """
     months = months_ending(year, month)
     kept = {
-        (row.year, row.month): row
+        (row["year"], row["month"]): row
         for row in BillingMonth.objects.filter(
             connection=_connection(),
             year__gte=months[0].year,
             year__lte=months[-1].year,
-        )
+        ).values("year", "month", "billable_total", "complete")
     }
     points = []
     for first in months:
         row = kept.get((first.year, first.month))
-        total = None
-        if row is not None:
-            total = sum(
-                billing.row_from_dict(data).billable_quantity for data in row.rows
+        points.append(
+            TrendPoint(
+                year=first.year,
+                month=first.month,
+                total=None if row is None else row["billable_total"],
+                complete=True if row is None else row["complete"],
             )
-        points.append(TrendPoint(year=first.year, month=first.month, total=total))
+        )
     return points
 
 
 def missing_months(points: Iterable[TrendPoint]) -> list[TrendPoint]:
-    """Return the closed months of a trend that are not kept yet."""
+    """Return the closed months of a trend that are not kept, or were kept
+    before they closed."""
     return [
         point
         for point in points
-        if point.total is None and month_closed(point.year, point.month)
+        if (point.total is None or not point.complete)
+        and month_closed(point.year, point.month)
     ]
 
 
@@ -197,7 +340,7 @@ def billing_months_fetch_run(*, job_id: int) -> Job:
         jobs.job_item_start(item=item)
         year, month = (int(part) for part in item.target.split("-"))
         try:
-            report = billing_month_report(year=year, month=month)
+            kept = billing_month_get(year=year, month=month)
         except NotFound:
             jobs.job_item_skip(item=item, message="Sophos Central has no usage.")
         except SophosError as exc:
@@ -205,6 +348,6 @@ def billing_months_fetch_run(*, job_id: int) -> Job:
             jobs.job_item_fail(item=item, error=exc)
         else:
             jobs.job_item_succeed(
-                item=item, message=f"{report.billable_total} billable units."
+                item=item, message=f"{kept.billable_total} billable units."
             )
     return jobs.job_finish(job=job)

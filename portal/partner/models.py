@@ -1,23 +1,41 @@
-"""Billing months kept after they were fetched, since a closed month does
-not change."""
+"""Billing months as Sophos reported them, kept in tables the billing page
+reads a page at a time.
+
+A month is stored with its totals, one row per tenant with the tenant's
+totals, and one row per tenant and product. The page reads the month, one
+page of tenant totals and, on demand, one tenant's products, so its cost
+does not grow with the number of tenants.
+"""
 
 from __future__ import annotations
 
 from django.db import models
 
-from sophos.models import Connection
+from sophos.models import Connection, Tenant
 
 
 class BillingMonth(models.Model):
-    """One closed month of a partner's billing usage, as Sophos reported it."""
+    """One month of a partner's billing usage and its totals.
+
+    ``complete`` is set when the month had closed before it was fetched, so
+    its usage no longer changes and it is never fetched again. A month
+    fetched while open is fetched again once it is older than
+    ``BILLING_OPEN_MONTH_MAX_AGE`` or has closed.
+    """
 
     connection = models.ForeignKey(
         Connection, on_delete=models.CASCADE, related_name="billing_months"
     )
     year = models.PositiveSmallIntegerField()
     month = models.PositiveSmallIntegerField()
-    # One object per usage row, as written by sophos.services.billing.row_to_dict.
-    rows = models.JSONField(default=list)
+    complete = models.BooleanField(default=True)
+    billable_total = models.BigIntegerField(default=0)
+    actual_total = models.BigIntegerField(default=0)
+    tenant_count = models.PositiveIntegerField(default=0)
+    row_count = models.PositiveIntegerField(default=0)
+    # [[product, billable quantity], ...] sorted by product: one entry per
+    # product, which keeps the list short.
+    product_totals = models.JSONField(default=list)
     fetched_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -31,3 +49,64 @@ class BillingMonth(models.Model):
 
     def __str__(self) -> str:
         return f"{self.year:04d}-{self.month:02d}"
+
+
+class BillingTenantTotal(models.Model):
+    """One tenant's usage in a month, summed over its products."""
+
+    billing_month = models.ForeignKey(
+        BillingMonth, on_delete=models.CASCADE, related_name="tenant_totals"
+    )
+    # The tenant as Sophos reported it; ``tenant`` links the mirrored tenant
+    # when there is one, whose current name the page shows.
+    account_id = models.CharField(max_length=64)
+    account_name = models.CharField(max_length=255)
+    tenant = models.ForeignKey(
+        Tenant, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    products = models.PositiveIntegerField(default=0)
+    billable_quantity = models.BigIntegerField(default=0)
+    actual_quantity = models.BigIntegerField(default=0)
+
+    class Meta:
+        ordering = ["account_name", "account_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["billing_month", "account_id"],
+                name="partner_billing_tenant_total_unique",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.billing_month} {self.account_name}"
+
+
+class BillingUsage(models.Model):
+    """One tenant's usage of one product in a month."""
+
+    billing_month = models.ForeignKey(
+        BillingMonth, on_delete=models.CASCADE, related_name="usage"
+    )
+    account_id = models.CharField(max_length=64)
+    account_name = models.CharField(max_length=255)
+    tenant = models.ForeignKey(
+        Tenant, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    product_code = models.CharField(max_length=100)
+    product_description = models.CharField(max_length=255, blank=True)
+    product_group = models.CharField(max_length=100, blank=True)
+    sku = models.CharField(max_length=100, blank=True)
+    billable_quantity = models.BigIntegerField(default=0)
+    actual_quantity = models.BigIntegerField(default=0)
+
+    class Meta:
+        ordering = ["account_name", "product_code", "pk"]
+        indexes = [
+            models.Index(
+                fields=["billing_month", "account_id"],
+                name="partner_billing_usage_account",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.billing_month} {self.account_name} {self.product_code}"

@@ -53,4 +53,14 @@ urlpatterns = [
         billing.billing_months_fetch,
         name="billing_months_fetch",
     ),
+    path(
+        "billing/<int:year>/<int:month>/refresh/",
+        billing.billing_month_refresh,
+        name="billing_month_refresh",
+    ),
+    path(
+        "billing/<int:year>/<int:month>/tenants/<str:account_id>/",
+        billing.billing_tenant_usage,
+        name="billing_tenant_usage",
+    ),
 ]

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 from sophos.models import Connection, Tenant
@@ -19,8 +19,6 @@ __all__ = [
     "billing_report",
     "billing_usage",
     "billing_usage_rows",
-    "row_from_dict",
-    "row_to_dict",
 ]
 
 
@@ -67,28 +65,14 @@ def _quantity(value: Any) -> int:
         return 0
 
 
-def row_to_dict(row: BillingRow) -> dict[str, Any]:
-    """Return a row as JSON-ready data, for keeping a closed month."""
-    return asdict(row)
-
-
-def row_from_dict(data: Mapping[str, Any]) -> BillingRow:
-    """Return the row that ``row_to_dict`` wrote."""
-    return BillingRow(
-        tenant_id=str(data.get("tenant_id") or ""),
-        tenant_name=str(data.get("tenant_name") or ""),
-        product_code=str(data.get("product_code") or ""),
-        product_description=str(data.get("product_description") or ""),
-        product_group=str(data.get("product_group") or ""),
-        sku=str(data.get("sku") or ""),
-        billable_quantity=_quantity(data.get("billable_quantity")),
-        actual_quantity=_quantity(data.get("actual_quantity")),
-    )
-
-
 def tenant_names() -> dict[str, str]:
     """Map each mirrored tenant's id to the name the portal shows."""
-    return {str(tenant.pk): tenant.display_name for tenant in Tenant.objects.all()}
+    return {
+        str(pk): customer_name or show_as or name
+        for pk, customer_name, show_as, name in Tenant.objects.values_list(
+            "pk", "customer_name", "show_as", "name"
+        )
+    }
 
 
 def billing_usage_rows(
@@ -150,7 +134,9 @@ def billing_report(
     )
 
 
-def billing_usage(*, year: int, month: int) -> BillingReport:
+def billing_usage(
+    *, year: int, month: int, connection: Connection | None = None
+) -> BillingReport:
     """Fetch the usage report of a month; raises NotFound for a month without data."""
-    rows = billing_usage_rows(year=year, month=month)
+    rows = billing_usage_rows(year=year, month=month, connection=connection)
     return billing_report(year=year, month=month, rows=rows)

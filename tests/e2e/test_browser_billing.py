@@ -53,7 +53,7 @@ def test_billing_month_totals_and_chart(
 
     heading = page.locator("h1").inner_text()
     total = page.locator("#billable-total").inner_text()
-    tenant_rows = page.locator("#tenant-totals tbody tr")
+    tenant_rows = page.locator("#tenant-totals-table tr.tenant-total")
     first_tenant = tenant_rows.first.locator("th").inner_text()
     assert heading == f"Billing usage, {picked.strftime('%B %Y')}"
     assert int(total) == report.billable_total
@@ -61,6 +61,18 @@ def test_billing_month_totals_and_chart(
     assert first_tenant == report.totals_by_tenant[0].tenant_name
     assert page.locator("#product-totals tbody tr").count() == len(
         report.totals_by_product
+    )
+
+    first = report.totals_by_tenant[0]
+    page.get_by_role("link", name=f"Products of {first.tenant_name}").click()
+    products = page.locator("tr.usage-detail:not([hidden]) tbody tr")
+    products.first.wait_for()
+    assert products.count() == len(
+        [row for row in report.rows if row.tenant_id == first.tenant_id]
+    )
+    page.get_by_role("link", name=f"Hide the products of {first.tenant_name}").click()
+    page.wait_for_function(
+        "() => !document.querySelector('tr.usage-detail:not([hidden])')"
     )
 
     chart = page.locator("#billing-chart svg.bar-chart")

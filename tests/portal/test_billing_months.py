@@ -1,5 +1,6 @@
 import csv
 import io
+from unittest import mock
 
 import pytest
 from django.urls import reverse
@@ -10,7 +11,8 @@ from portal.partner import billing as billing_months
 from portal.partner.charts import bar_chart, nice_maximum
 from portal.partner.models import BillingMonth
 from sophos.models import Job, JobItem, Tenant
-from tests.portal.factories import make_user
+from sophos.services.billing import BillingRow, billing_report
+from tests.portal.factories import make_connection, make_user
 from tests.portal.simulator_calls import record_requests
 
 pytestmark = pytest.mark.django_db
@@ -71,25 +73,101 @@ def test_closed_month_is_kept_and_not_fetched_again(billing_client, month, monke
     assert first.count("<tr>") == second.count("<tr>")
 
 
-def test_open_month_is_not_kept(billing_client, synced_fleet):
+@pytest.fixture
+def open_usage(db):
+    """Mock Sophos's usage of the open month: one tenant, one product."""
+    make_connection()
+    today = timezone.localdate()
+    row = BillingRow(
+        tenant_id="acct-1",
+        tenant_name="Open Month Ltd",
+        product_code="CIXA",
+        product_description="Intercept X Advanced",
+        product_group="endpoint",
+        sku="CIXA-1",
+        billable_quantity=5,
+        actual_quantity=5,
+    )
+    report = billing_report(year=today.year, month=today.month, rows=[row])
+    with mock.patch(
+        "sophos.services.billing.billing_usage", autospec=True, return_value=report
+    ) as usage:
+        yield usage
+
+
+def test_open_month_is_kept_as_incomplete(billing_client, open_usage):
     today = timezone.localdate()
 
-    response = billing_client.get(_url(today))
+    html = billing_client.get(_url(today)).content.decode()
 
-    assert response.status_code == 200
-    assert not BillingMonth.objects.filter(year=today.year, month=today.month).exists()
+    kept = BillingMonth.objects.get(year=today.year, month=today.month)
+    assert not kept.complete
+    assert "is still open, so its usage can change" in html
+    assert "Fetch again" in html
+
+
+def test_open_month_is_fetched_again_once_outdated(
+    billing_client, open_usage, settings
+):
+    today = timezone.localdate()
+    billing_client.get(_url(today))
+    billing_client.get(_url(today))
+    assert open_usage.call_count == 1
+
+    BillingMonth.objects.update(
+        fetched_at=timezone.now()
+        - timezone.timedelta(seconds=settings.BILLING_OPEN_MONTH_MAX_AGE + 1)
+    )
+    billing_client.get(_url(today))
+
+    assert open_usage.call_count == 2
+    assert BillingMonth.objects.count() == 1
+
+
+def test_refresh_fetches_open_month_but_not_closed_one(billing_client, open_usage):
+    today = timezone.localdate()
+    closed = _previous_month()
+    billing_client.get(_url(today))
+    BillingMonth.objects.create(
+        connection=BillingMonth.objects.get().connection,
+        year=closed.year,
+        month=closed.month,
+    )
+
+    open_reply = billing_client.post(
+        reverse("billing_month_refresh", args=[today.year, today.month])
+    )
+    billing_client.post(
+        reverse("billing_month_refresh", args=[closed.year, closed.month])
+    )
+
+    assert open_reply.status_code == 302
+    assert open_usage.call_count == 2
+    assert BillingMonth.objects.count() == 2
+
+
+def test_closed_month_kept_while_open_is_fetched_again(billing_client, month):
+    billing_months.billing_month_get(year=month.year, month=month.month)
+    BillingMonth.objects.update(complete=False, billable_total=1)
+
+    billing_client.get(_url(month))
+
+    kept = BillingMonth.objects.get()
+    assert kept.complete
+    assert kept.billable_total > 1
 
 
 def test_month_csv_export(billing_client, month):
-    report = billing_months.billing_month_report(year=month.year, month=month.month)
+    kept = billing_months.billing_month_get(year=month.year, month=month.month)
 
     response = billing_client.get(_url(month, format="csv"))
 
-    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    content = b"".join(response.streaming_content).decode()
+    rows = list(csv.reader(io.StringIO(content)))
     assert response["Content-Type"].startswith("text/csv")
     assert rows[0][:3] == ["Tenant", "Tenant id", "Product"]
-    assert len(rows) == len(report.rows) + 1
-    assert sum(int(row[6]) for row in rows[1:]) == report.billable_total
+    assert len(rows) == kept.row_count + 1
+    assert sum(int(row[6]) for row in rows[1:]) == kept.billable_total
 
 
 def test_csv_neutralises_formula_cells(billing_client, month):
@@ -99,7 +177,8 @@ def test_csv_neutralises_formula_cells(billing_client, month):
 
     response = billing_client.get(_url(month, format="csv"))
 
-    names = [row[0] for row in csv.reader(io.StringIO(response.content.decode()))]
+    content = b"".join(response.streaming_content).decode()
+    names = [row[0] for row in csv.reader(io.StringIO(content))]
     assert "'=HYPERLINK(1)" in names
     assert "=HYPERLINK(1)" not in names
 
@@ -197,3 +276,125 @@ def test_bar_chart_scales_to_largest_month():
 )
 def test_nice_maximum(value, expected):
     assert nice_maximum(value) == expected
+
+
+def _synthetic_month(month, tenants):
+    """Keep ``month`` with the given (account id, name, billable) tenants, two
+    products each, through the page's own store."""
+    make_connection()
+    rows = [
+        BillingRow(
+            tenant_id=account_id,
+            tenant_name=name,
+            product_code=code,
+            product_description=f"Product {code}",
+            product_group="endpoint",
+            sku=f"{code}-1",
+            billable_quantity=billable,
+            actual_quantity=billable + 1,
+        )
+        for account_id, name, billable in tenants
+        for code in ("CIXA", "SVRC")
+    ]
+    report = billing_report(year=month.year, month=month.month, rows=rows)
+    with mock.patch(
+        "sophos.services.billing.billing_usage", autospec=True, return_value=report
+    ):
+        return billing_months.billing_month_get(year=month.year, month=month.month)
+
+
+@pytest.fixture
+def big_month(db):
+    month = _previous_month()
+    tenants = [
+        (f"acct-{number:03d}", f"Customer {number:03d}", number)
+        for number in range(120)
+    ]
+    _synthetic_month(month, tenants)
+    return month
+
+
+def _shown_names(response):
+    return [total.shown_name for total in response.context["page"]]
+
+
+def test_tenant_totals_are_paged(billing_client, big_month):
+    first = billing_client.get(_url(big_month))
+    last = billing_client.get(_url(big_month, page=3))
+
+    html = first.content.decode()
+    assert _shown_names(first)[0] == "Customer 000"
+    assert len(_shown_names(first)) == 50
+    assert _shown_names(last) == [f"Customer {n:03d}" for n in range(100, 120)]
+    assert "120 tenants, showing 1–50" in html
+    assert html.count('class="tenant-total"') == 50
+    assert "240 usage rows" in html
+
+
+def test_tenant_totals_sort_by_billable(billing_client, big_month):
+    response = billing_client.get(_url(big_month, sort="-billable"))
+
+    assert _shown_names(response)[:2] == ["Customer 119", "Customer 118"]
+
+
+def test_tenant_totals_search_keeps_sort_in_partial(billing_client, big_month):
+    response = billing_client.get(
+        _url(big_month, q="customer%2011", sort="-name"),
+        headers={"HX-Request": "true", "HX-Target": "tenant-totals"},
+    )
+
+    html = response.content.decode()
+    assert html.strip().startswith('<div id="tenant-totals">')
+    assert _shown_names(response) == [f"Customer {n:03d}" for n in range(119, 109, -1)]
+    assert 'id="tenant-totals-sort" value="-name"' in html
+
+
+def test_tenant_totals_search_without_match(billing_client, big_month):
+    html = billing_client.get(_url(big_month, q="nobody")).content.decode()
+
+    assert "No tenant matches “nobody”." in html
+
+
+def test_tenant_products_shown_on_demand(billing_client, big_month):
+    url = reverse(
+        "billing_tenant_usage", args=[big_month.year, big_month.month, "acct-007"]
+    )
+
+    partial = billing_client.get(url, headers={"HX-Request": "true"})
+    hidden = billing_client.get(url + "?show=0", headers={"HX-Request": "true"})
+    page = billing_client.get(url)
+
+    row = partial.content.decode().strip()
+    assert row.startswith('<tr id="usage-')
+    assert "Product CIXA" in row
+    assert "Product SVRC" in row
+    assert "Hide the products of Customer 007" in row
+    assert " hidden>" in hidden.content.decode()
+    assert "Customer 007: usage in" in page.content.decode()
+    assert "<html" in page.content.decode()
+
+
+def test_tenant_products_of_unknown_tenant_is_404(billing_client, big_month):
+    url = reverse(
+        "billing_tenant_usage", args=[big_month.year, big_month.month, "acct-999"]
+    )
+
+    assert billing_client.get(url).status_code == 404
+
+
+def test_tenant_totals_show_current_portal_name(billing_client, month):
+    tenant = Tenant.objects.order_by("name").first()
+    billing_months.billing_month_get(year=month.year, month=month.month)
+    tenant.customer_name = "Renamed Customer Ltd"
+    tenant.save(update_fields=["customer_name"])
+
+    response = billing_client.get(_url(month, q="renamed"))
+
+    assert _shown_names(response) == ["Renamed Customer Ltd"]
+
+
+def test_trend_reads_totals_without_rows(billing_client, big_month):
+    points = billing_months.billing_trend(year=big_month.year, month=big_month.month)
+
+    assert points[-1].total == sum(2 * n for n in range(120))
+    assert [point.total for point in points[:-1]] == [None] * 11

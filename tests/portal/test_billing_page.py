@@ -5,7 +5,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from sophos.errors import NotFound, Unavailable
-from sophos.services.billing import BillingReport, BillingRow
+from sophos.services.billing import BillingRow, billing_report
+from tests.portal.factories import make_connection
 
 pytestmark = pytest.mark.django_db
 
@@ -14,6 +15,7 @@ MONTH_URL = reverse("billing_month", args=[2025, 3])
 
 @pytest.fixture
 def usage():
+    make_connection()
     with mock.patch("sophos.services.billing.billing_usage", autospec=True) as usage:
         yield usage
 
@@ -41,12 +43,7 @@ def _report():
             actual_quantity=15,
         ),
     ]
-    return BillingReport(
-        year=2025,
-        month=3,
-        rows=rows,
-        totals_by_product=[("Intercept X Advanced", 55)],
-    )
+    return billing_report(year=2025, month=3, rows=rows)
 
 
 def test_billing_requires_login(client, usage):
@@ -85,7 +82,7 @@ def test_billing_month_rows_and_totals(owner_client, usage):
 
     response = owner_client.get(MONTH_URL)
 
-    usage.assert_called_once_with(year=2025, month=3)
+    usage.assert_called_once_with(year=2025, month=3, connection=mock.ANY)
     html = response.content.decode()
     assert response.status_code == 200
     assert "<html" in html

@@ -434,6 +434,8 @@ EXPECTATIONS: dict[str, Expectation] = {
     "partner_role_detail": Cap(capability=Capability.PARTNER_ADMIN, get=404, post=404),
     "partner_role_delete": Cap(capability=Capability.PARTNER_ADMIN, get=404, post=404),
     "billing_months_fetch": Write(Capability.VIEW_BILLING),
+    "billing_month_refresh": Write(Capability.VIEW_BILLING),
+    "billing_tenant_usage": Cap(capability=Capability.VIEW_BILLING, get=302),
 }
 
 
@@ -563,6 +565,7 @@ SUBSTITUTIONS: dict[str, Callable[[World, str, str], Any]] = {
     "setting_key": lambda world, scope, role: "endpoint.malware.enabled",
     "year": lambda world, scope, role: 2025,
     "month": lambda world, scope, role: 1,
+    "account_id": lambda world, scope, role: "no-such-account",
     # Fleet operation records that do not exist.
     "push_id": lambda world, scope, role: 999_999,
     "check_id": lambda world, scope, role: 999_999,

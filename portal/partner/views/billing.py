@@ -10,10 +10,12 @@ from __future__ import annotations
 import csv
 import datetime
 import logging
+from collections.abc import Iterator
 from typing import Any
 
 from django.contrib import messages
-from django.http import Http404, HttpResponse
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
@@ -23,17 +25,24 @@ from portal.access import Capability
 from portal.partner import billing as billing_months
 from portal.partner import forms as partner_forms
 from portal.partner.charts import bar_chart
+from portal.partner.models import BillingMonth
 from portal.partner.views.common import partner_context
-from portal.tenants.common import HtmxHttpRequest, csv_safe, render_page
+from portal.tenants.common import (
+    MAX_SEARCH_LENGTH,
+    HtmxHttpRequest,
+    csv_safe,
+    render_page,
+)
 from sophos.errors import NotFound, SophosError
-from sophos.services.billing import BillingReport
 
 logger = logging.getLogger(__name__)
 
 TEMPLATE = "billing/month.html"
+TENANT_TEMPLATE = "billing/tenant_usage.html"
+TENANT_PAGE_SIZE = 50
 CSV_COLUMNS = (
-    ("Tenant", "tenant_name"),
-    ("Tenant id", "tenant_id"),
+    ("Tenant", "shown_name"),
+    ("Tenant id", "account_id"),
     ("Product", "product_description"),
     ("Product code", "product_code"),
     ("SKU", "sku"),
@@ -88,51 +97,144 @@ def _chart_context(year: int, month: int, *, job: Any = None) -> dict[str, Any]:
     }
 
 
-@require_GET
-@access.require(Capability.VIEW_BILLING)
-def billing_month(request: HtmxHttpRequest, year: int, month: int) -> HttpResponse:
-    first_day = _first_day(year, month)
-    context = partner_context(
+def _month_context(
+    request: HtmxHttpRequest, first_day: datetime.date
+) -> dict[str, Any]:
+    return partner_context(
         request,
         nav="billing",
         month=first_day,
         previous=_previous_month(first_day),
         next=_next_month(first_day),
         form=partner_forms.BillingMonthForm(
-            initial={"month": f"{year:04d}-{month:02d}"}
+            initial={"month": first_day.strftime("%Y-%m")}
         ),
     )
-    if request.htmx and request.htmx.target == "billing-chart":
-        context.update(_chart_context(year, month))
-        return render_page(request, TEMPLATE, "billing-chart", context)
 
+
+def _kept_month(
+    context: dict[str, Any], year: int, month: int, *, refresh: bool = False
+) -> BillingMonth | None:
+    """Return the kept month, or put what stopped it into the context."""
     try:
-        report = billing_months.billing_month_report(year=year, month=month)
+        return billing_months.billing_month_get(year=year, month=month, refresh=refresh)
     except NotFound:
         context["no_data"] = True
     except SophosError as exc:
         logger.warning("billing usage %04d-%02d failed: %s", year, month, exc)
         context["error"] = exc
-    else:
+    return None
+
+
+def _totals_context(request: HtmxHttpRequest, kept: BillingMonth) -> dict[str, Any]:
+    """Return one page of the month's tenant totals, searched and sorted."""
+    search = request.GET.get("q", "").strip()[:MAX_SEARCH_LENGTH]
+    sort = request.GET.get("sort", "name")
+    if sort not in billing_months.TENANT_SORTS:
+        sort = "name"
+    totals = billing_months.tenant_totals(kept, search=search, sort=sort)
+    page = Paginator(totals, TENANT_PAGE_SIZE).get_page(request.GET.get("page"))
+    return {
+        "kept": kept,
+        "page": page,
+        "search": search,
+        "sort": sort,
+        "outdated": billing_months.month_outdated(kept),
+    }
+
+
+@require_GET
+@access.require(Capability.VIEW_BILLING)
+def billing_month(
+    request: HtmxHttpRequest, year: int, month: int
+) -> HttpResponse | StreamingHttpResponse:
+    first_day = _first_day(year, month)
+    context = _month_context(request, first_day)
+    target = request.htmx.target if request.htmx else None
+    if target == "billing-chart":
+        context.update(_chart_context(year, month))
+        return render_page(request, TEMPLATE, "billing-chart", context)
+
+    kept = _kept_month(context, year, month)
+    if kept is not None:
         if request.GET.get("format") == "csv":
-            return _csv(report)
-        context["report"] = report
+            return _csv(kept)
+        context.update(_totals_context(request, kept))
+        if target == "tenant-totals":
+            return render_page(request, TEMPLATE, "tenant-totals", context)
     context.update(_chart_context(year, month))
     return render_page(request, TEMPLATE, "billing-report", context)
 
 
-def _csv(report: BillingReport) -> HttpResponse:
+@require_POST
+@access.require(Capability.VIEW_BILLING)
+def billing_month_refresh(
+    request: HtmxHttpRequest, year: int, month: int
+) -> HttpResponse:
+    """Fetch an open month again; a closed month is kept as it is."""
+    first_day = _first_day(year, month)
+    context = _month_context(request, first_day)
+    kept = _kept_month(context, year, month, refresh=True)
+    if kept is None and not request.htmx:
+        messages.error(
+            request,
+            "The billing usage could not be fetched: "
+            f"{context.get('error') or 'Sophos Central has no usage for the month.'}",
+        )
+    if not request.htmx:
+        return redirect("billing_month", year=year, month=month)
+    if kept is not None:
+        context.update(_totals_context(request, kept))
+    context.update(_chart_context(year, month))
+    return render_page(request, TEMPLATE, "billing-report", context)
+
+
+@require_GET
+@access.require(Capability.VIEW_BILLING)
+def billing_tenant_usage(
+    request: HtmxHttpRequest, year: int, month: int, account_id: str
+) -> HttpResponse:
+    """Show one tenant's products in the month, below its row or as a page."""
+    first_day = _first_day(year, month)
+    context = _month_context(request, first_day)
+    kept = _kept_month(context, year, month)
+    if kept is None:
+        return redirect("billing_month", year=year, month=month)
+    total = billing_months.tenant_total(kept, account_id)
+    if total is None:
+        raise Http404("No usage for this tenant in the month.")
+    context.update(
+        total=total,
+        usage=billing_months.tenant_usage(kept, account_id),
+        collapsed=request.GET.get("show") == "0",
+    )
+    return render_page(request, TENANT_TEMPLATE, "tenant-usage", context)
+
+
+def _csv(kept: BillingMonth) -> StreamingHttpResponse:
     """Return every usage row of the month, formula cells neutralised."""
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    name = f"billing-{report.year:04d}-{report.month:02d}.csv"
+    name = f"billing-{kept.year:04d}-{kept.month:02d}.csv"
+    response = StreamingHttpResponse(
+        _csv_lines(kept), content_type="text/csv; charset=utf-8"
+    )
     response["Content-Disposition"] = f'attachment; filename="{name}"'
-    writer = csv.writer(response)
-    writer.writerow([label for label, _ in CSV_COLUMNS])
-    for row in report.rows:
-        writer.writerow(
+    return response
+
+
+class _Line:
+    """A file-like object whose ``write`` returns what it was given."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def _csv_lines(kept: BillingMonth) -> Iterator[str]:
+    writer = csv.writer(_Line())
+    yield writer.writerow([label for label, _ in CSV_COLUMNS])
+    for row in billing_months.usage_rows(kept):
+        yield writer.writerow(
             [csv_safe(str(getattr(row, attribute))) for _, attribute in CSV_COLUMNS]
         )
-    return response
 
 
 @require_POST
