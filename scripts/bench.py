@@ -699,6 +699,18 @@ def page_results(connection: Any, requests: int) -> list[PageResult]:
             "billing, last month (kept after the first request)",
             reverse("billing_month", args=[month.year, month.month]),
         ),
+        (
+            "billing, last page of tenants by billable units",
+            reverse("billing_month", args=[month.year, month.month])
+            + "?sort=-billable&page=20",
+        ),
+        (
+            "billing products of a tenant",
+            reverse(
+                "billing_tenant_usage",
+                args=[month.year, month.month, str(typical.pk)],
+            ),
+        ),
     ]
     return [time_page(client, name, url, requests) for name, url in pages]
 
