@@ -10,7 +10,7 @@ PASSWORD = "tech-password-1"
 
 
 def technician_create(username: str, tenants: list[Tenant]):
-    """Create a technician assigned ``tenants``; ``make_user`` sets PASSWORD."""
+    """Create a technician assigned ``tenants``, whose password is PASSWORD."""
     return make_user(roles=[Role.TECHNICIAN], tenants=tenants, username=username)
 
 
