@@ -13,6 +13,7 @@ from sophos.simulator import store
 from sophos.simulator.api.resources import json_body
 from sophos.simulator.http import ApiError, SimResponse, json_response
 from sophos.simulator.models import SimObject
+from sophos.simulator.params import parse_choices
 from sophos.simulator.routing import Call, router
 
 _NAMESPACE = uuid.UUID("0b5e3c52-7d1a-4f6b-8e2c-91a4d7f3b6e0")
@@ -106,6 +107,15 @@ WEB_CATEGORIES = [
     )
 ]
 
+# The origin of every link the simulator returns for a person to open. The
+# .invalid domain is reserved so that it does not resolve (RFC 6761, section
+# 6.4), so a browser or client that follows such a link reaches no host.
+# NOTE/sophos-api: Sophos Central returns installer links on a Sophos download
+# host (the collection's example is
+# https://api.sophos.com/api/download/.../SophosSetup.exe) and release notes
+# links on its documentation site.
+LINK_ORIGIN = "https://sophos-simulator.invalid"
+
 _MODULE_VERSION = "2024.3.1.12"
 RECOMMENDED_PACKAGES = [
     {
@@ -130,7 +140,7 @@ def _package(
         "platform": "windows",
         "endpointType": endpoint_type,
         "modules": [{"name": "coreAgent", "version": version}],
-        "packageNotesUrl": f"https://docs.sophos.com/releasenotes/{package_id}.html",
+        "packageNotesUrl": f"{LINK_ORIGIN}/releasenotes/{package_id}.html",
         "visible": True,
     }
 
@@ -280,33 +290,87 @@ def special_package_add(call: Call) -> SimResponse:
     return json_response(201, package)
 
 
+# The installer filter values. The simulator rejects any other value with a
+# 400. NOTE/sophos-api: the values come from the SophosCentral PowerShell
+# module, because Sophos documents no full list.
+INSTALLER_PLATFORMS = {"windows", "linux", "macOS"}
+INSTALLER_PRODUCTS = {
+    "coreAgent",
+    "interceptX",
+    "xdr",
+    "endpointProtection",
+    "deviceEncryption",
+    "mtr",
+    "mtd",
+    "ztna",
+}
+_SERVER_PRODUCTS = ["coreAgent", "interceptX", "xdr", "endpointProtection", "mtr"]
+_COMPUTER_PRODUCTS = [*_SERVER_PRODUCTS, "deviceEncryption", "ztna"]
+# Product, platform, type, file name and the products the installer supports.
+INSTALLERS = (
+    (
+        "Sophos Endpoint Protection",
+        "windows",
+        "computer",
+        "SophosSetup.exe",
+        _COMPUTER_PRODUCTS,
+    ),
+    (
+        "Sophos Server Protection",
+        "windows",
+        "server",
+        "SophosSetup.exe",
+        _SERVER_PRODUCTS,
+    ),
+    (
+        "Sophos Protection for Linux",
+        "linux",
+        "server",
+        "SophosSetup.sh",
+        ["coreAgent", "interceptX", "xdr", "mtr"],
+    ),
+    (
+        "Sophos Endpoint for macOS",
+        "macOS",
+        "computer",
+        "SophosInstall.zip",
+        _COMPUTER_PRODUCTS,
+    ),
+)
+
+
 @router.route("GET", "/endpoint/v1/downloads", "tenant")
 def installers(call: Call) -> SimResponse:
+    """List the installer links of the tenant.
+
+    ``platforms`` and ``requestedProducts`` are array filters. Without them
+    every installer is listed.
+    NOTE/sophos-api: Sophos documents ``requestedProducts`` as the products
+    to include in the installers. The simulator lists the installers that
+    support at least one requested product and leaves their
+    ``supportedProducts`` whole.
+    """
     tenant = call.require_tenant()
-    origin = call.hosts.region_origin(tenant.data_region)
-    # NOTE: the installer links point at the simulator, which does not serve
-    # the files.
-    installers = [
+    platforms = parse_choices(call.request, "platforms", INSTALLER_PLATFORMS)
+    products = parse_choices(call.request, "requestedProducts", INSTALLER_PRODUCTS)
+    listed = [
         {
             "productName": product,
             "platform": platform,
             "type": kind,
-            "supportedProducts": ["coreAgent", "interceptX", "xdr"],
-            "downloadUrl": f"{origin}/simulator/downloads/{tenant.id}/{file_name}",
+            "supportedProducts": list(supported),
+            "downloadUrl": f"{LINK_ORIGIN}/downloads/{tenant.id}/{kind}/{file_name}",
         }
-        for product, platform, kind, file_name in (
-            ("Sophos Endpoint Protection", "windows", "computer", "SophosSetup.exe"),
-            ("Sophos Server Protection", "windows", "server", "SophosSetup.exe"),
-            ("Sophos Protection for Linux", "linux", "server", "SophosSetup.sh"),
-            ("Sophos Endpoint for macOS", "macOS", "computer", "SophosInstall.zip"),
-        )
+        for product, platform, kind, file_name, supported in INSTALLERS
+        if not platforms or platform in platforms
+        if not products or set(products) & set(supported)
     ]
     return json_response(
         200,
         {
             "tenant": {"id": tenant.id},
             "licensedProducts": ["coreAgent", "interceptX", "xdr"],
-            "installers": installers,
+            "installers": listed,
         },
     )
 

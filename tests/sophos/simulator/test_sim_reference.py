@@ -1,3 +1,5 @@
+from urllib.parse import urlsplit
+
 from sim_helpers import GLOBAL, tenant_request
 
 from sophos.simulator.api.reference import SPECIAL_PACKAGES, STATIC_PACKAGES
@@ -78,9 +80,57 @@ def test_package_comment_put_creates(api, first_tenant):
     assert listed.json()["items"][0]["package"] == STATIC_PACKAGES[1]
 
 
-def test_downloads_link_to_tenant_region(api, first_tenant):
-    body = tenant_request(api, first_tenant, "GET", "/endpoint/v1/downloads").json()
+def _installers(api, tenant, **params):
+    return tenant_request(api, tenant, "GET", "/endpoint/v1/downloads", **params)
+
+
+def test_downloads_links_stay_off_the_internet(api, first_tenant):
+    body = _installers(api, first_tenant).json()
 
     assert body["tenant"] == {"id": first_tenant.id}
-    url = body["installers"][0]["downloadUrl"]
-    assert url.startswith(f"https://api-{first_tenant.data_region}.central.sophos.com/")
+    urls = [item["downloadUrl"] for item in body["installers"]]
+    assert len(urls) == 4
+    assert len(set(urls)) == len(urls)
+    for url in urls:
+        parts = urlsplit(url)
+        assert parts.hostname.endswith(".invalid")
+        assert first_tenant.id in parts.path
+
+
+def test_release_notes_links_stay_off_the_internet(api, first_tenant):
+    body = tenant_request(
+        api, first_tenant, "GET", "/endpoint/v1/software/packages/static"
+    ).json()
+
+    hosts = {urlsplit(item["packageNotesUrl"]).hostname for item in body["items"]}
+    assert hosts
+    assert all(host.endswith(".invalid") for host in hosts)
+
+
+def test_downloads_filtered_by_platform(api, first_tenant):
+    response = _installers(api, first_tenant, platforms="linux,macOS")
+
+    platforms = [item["platform"] for item in response.json()["installers"]]
+    assert response.status_code == 200
+    assert sorted(platforms) == ["linux", "macOS"]
+
+
+def test_downloads_filtered_by_requested_products(api, first_tenant):
+    every = _installers(api, first_tenant).json()["installers"]
+
+    response = _installers(api, first_tenant, requestedProducts="deviceEncryption")
+
+    listed = response.json()["installers"]
+    assert response.status_code == 200
+    assert 0 < len(listed) < len(every)
+    assert {item["type"] for item in listed} == {"computer"}
+    for item in listed:
+        assert "deviceEncryption" in item["supportedProducts"]
+
+
+def test_downloads_reject_unknown_platform(api, first_tenant):
+    response = _installers(api, first_tenant, platforms="windows,amiga")
+
+    assert response.status_code == 400
+    assert "platforms" in response.json()["message"]
+    assert "'amiga'" in response.json()["message"]
