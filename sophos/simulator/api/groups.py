@@ -88,11 +88,28 @@ def _list_groups(call: Call, rows: QuerySet[SimObject]) -> SimResponse:
     return json_response(200, number_page(rows, paging, render))
 
 
+def _containing(call: Call, rows: QuerySet[SimObject]) -> QuerySet[SimObject]:
+    """Keep the groups that contain one of the ``endpointIds`` endpoints."""
+    endpoint_ids = call.request.query_list("endpointIds")
+    if not endpoint_ids:
+        return rows
+    endpoints = store.listed(ENDPOINT_KIND, call.require_tenant().id).filter(
+        object_id__in=endpoint_ids
+    )
+    group_ids = set()
+    for endpoint in endpoints:
+        group = endpoint.data.get("group")
+        if isinstance(group, dict) and group.get("id"):
+            group_ids.add(str(group["id"]))
+    return rows.filter(object_id__in=group_ids)
+
+
 @router.route("GET", "/endpoint/v1/endpoint-groups", "tenant")
 def groups_list(call: Call) -> SimResponse:
     operation = catalog.get("endpoint_groups_list")
     rows = store.listed(GROUP_KIND, call.require_tenant().id)
-    return _list_groups(call, apply_filters(operation, call, rows))
+    rows = _containing(call, apply_filters(operation, call, rows))
+    return _list_groups(call, rows)
 
 
 @router.route("GET", "/endpoint/v1/endpoint-groups/types/{groupType}", "tenant")
@@ -106,7 +123,8 @@ def groups_by_type(call: Call) -> SimResponse:
     rows = store.where_text_in(
         store.listed(GROUP_KIND, call.require_tenant().id), "type", [group_type]
     )
-    return _list_groups(call, apply_filters(operation, call, rows))
+    rows = _containing(call, apply_filters(operation, call, rows))
+    return _list_groups(call, rows)
 
 
 @router.route("POST", "/endpoint/v1/endpoint-groups", "tenant")

@@ -179,3 +179,35 @@ def test_directory_memberships(api, first_tenant):
     assert busy.status_code == 409
     assert removed["removedUsers"] == [{"id": user["id"]}]
     assert deleted.status_code == 200
+
+
+def test_groups_filtered_by_endpoint(api, first_tenant, group, computers):
+    tenant_request(
+        api,
+        first_tenant,
+        "POST",
+        f"{GROUPS}/{group['id']}/endpoints",
+        {"ids": computers[:1]},
+    )
+    other = SimObject.objects.get(kind=ENDPOINT_KIND, object_id=computers[1])
+
+    single = tenant_request(
+        api, first_tenant, "GET", GROUPS, endpointIds=computers[0]
+    ).json()
+    both = tenant_request(
+        api, first_tenant, "GET", GROUPS, endpointIds=",".join(computers)
+    ).json()
+    computer_groups = tenant_request(
+        api, first_tenant, "GET", f"{GROUPS}/types/computer", endpointIds=computers[0]
+    ).json()
+    server_groups = tenant_request(
+        api, first_tenant, "GET", f"{GROUPS}/types/server", endpointIds=computers[0]
+    ).json()
+
+    assert [item["id"] for item in single["items"]] == [group["id"]]
+    assert {item["id"] for item in both["items"]} == {
+        group["id"],
+        other.data["group"]["id"],
+    }
+    assert [item["id"] for item in computer_groups["items"]] == [group["id"]]
+    assert server_groups["items"] == []
