@@ -103,11 +103,20 @@ def _text(path: str) -> Cast:
     return Cast(KT(f"data__{path}"), output_field=TextField())
 
 
-def where_text_in(rows: QuerySet[RowT], path: str, values: list[str]) -> QuerySet[RowT]:
-    """Keep rows whose JSON string at ``path`` (``a__b``) is one of ``values``."""
+def where_text_in(
+    rows: QuerySet[RowT], path: str, values: list[str], *, or_missing: bool = False
+) -> QuerySet[RowT]:
+    """Keep rows whose JSON string at ``path`` (``a__b``) is one of ``values``.
+
+    With ``or_missing`` the rows without a value at ``path`` (absent or JSON
+    null) are kept too.
+    """
     alias = _alias(path)
+    match = Q(**{f"{alias}__in": values})
+    if or_missing:
+        match |= Q(**{f"{alias}__isnull": True})
     annotated: QuerySet[RowT] = rows.alias(**{alias: _text(path)})
-    return annotated.filter(**{f"{alias}__in": values})
+    return annotated.filter(match)
 
 
 def where_text_contains(rows: QuerySet[RowT], path: str, text: str) -> QuerySet[RowT]:

@@ -46,6 +46,9 @@ FIELD_FILTERS = {
 }
 # Filters whose meaning differs by operation.
 OPERATION_FIELD_FILTERS = {("firewalls_list", "groupId"): "group__id"}
+# Filter values that match the items without the field. Sophos documents
+# groupId=ungrouped as a virtual group of the firewalls in no firewall group.
+MISSING_FIELD_VALUES = {("firewalls_list", "groupId"): "ungrouped"}
 # Text fields that ``search`` looks in when ``searchFields`` is not given.
 SEARCH_FIELDS = ("name", "value", "url", "hostname", "comment", "description")
 # NOTE/sophos-api: most page-number lists document no largest pageSize; 100
@@ -234,11 +237,14 @@ def apply_filters(
 ) -> QuerySet[SimObject]:
     """Apply the operation's field filters, ``ids`` and ``search``."""
     for name in operation.query_params:
-        field = OPERATION_FIELD_FILTERS.get((operation.name, name))
-        field = field or FIELD_FILTERS.get(name)
+        key = (operation.name, name)
+        field = OPERATION_FIELD_FILTERS.get(key) or FIELD_FILTERS.get(name)
         values = call.request.query_list(name)
         if field and values:
-            rows = store.where_text_in(rows, field, values)
+            missing = MISSING_FIELD_VALUES.get(key)
+            rows = store.where_text_in(
+                rows, field, values, or_missing=missing in values
+            )
     if "ids" in operation.query_params:
         ids = call.request.query_list("ids")
         if ids:

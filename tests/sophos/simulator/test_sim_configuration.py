@@ -125,6 +125,30 @@ def test_firewall_actions(firewall, sim_client):
     assert "action" in invalid.json()["message"]
 
 
+def test_firewalls_ungrouped_filter(firewall, sim_client):
+    credential = demo_credential()
+    api = Api(sim_client, fetch_token(sim_client, credential), credential.partner_id)
+    tenant = SimTenant.objects.get(id=firewall.scope_id)
+    path = "/firewall/v1/firewalls"
+    grouped = SimObject.objects.filter(
+        kind=FIREWALL_KIND, scope_id=tenant.id, data__group__isnull=False
+    ).exclude(object_id=firewall.object_id)
+    group_id = grouped[0].data["group"]["id"]
+
+    ungrouped = tenant_request(api, tenant, "GET", path, groupId="ungrouped").json()
+    in_group = tenant_request(api, tenant, "GET", path, groupId=group_id).json()
+    either = tenant_request(
+        api, tenant, "GET", path, groupId=f"ungrouped,{group_id}"
+    ).json()
+
+    assert [item["id"] for item in ungrouped["items"]] == [firewall.object_id]
+    assert "group" not in ungrouped["items"][0]
+    assert {item["id"] for item in in_group["items"]} == {
+        row.object_id for row in grouped if row.data["group"]["id"] == group_id
+    }
+    assert len(either["items"]) == len(in_group["items"]) + 1
+
+
 def test_tenant_create(api):
     response = api.client.post(
         GLOBAL + "/partner/v1/tenants",
