@@ -74,15 +74,16 @@ def json_response(
 
 
 # The ``error`` value Sophos sends for each status. 401 and 403 use the words
-# quoted in Sophos's troubleshooting notes; the others follow the camelCase of
-# the collection's 500 example.
+# quoted in Sophos's troubleshooting notes. 409 is the value of the
+# collection's conflict examples; the others follow the camelCase of its 500
+# example.
 ERROR_CODES = {
     400: "badRequest",
     401: "Unauthorized",
     403: "Forbidden",
     404: "notFound",
     405: "methodNotAllowed",
-    409: "conflict",
+    409: "resourceConflict",
     429: "tooManyRequests",
     500: "internalServerError",
     502: "badGateway",

@@ -382,17 +382,21 @@ def _tenant_admin_create(call: Call) -> SimResponse:
     return json_response(201, _selected(call, row.data))
 
 
-def _super_admins(call: Call) -> set[str]:
-    """Return the ids of the tenant's admins with a Super Admin role."""
-    tenant_id = TENANT.owner_id(call)
-    super_roles = {
+def _super_roles(call: Call) -> set[str]:
+    """Return the ids of the tenant's roles that grant Super Admin."""
+    return {
         role.object_id
-        for role in store.listed(TENANT.role_kind, tenant_id)
+        for role in store.listed(TENANT.role_kind, TENANT.owner_id(call))
         if SUPER_ADMIN_SET in role.data.get("permissionSets", [])
     }
+
+
+def _super_admins(call: Call) -> set[str]:
+    """Return the ids of the tenant's admins with a Super Admin role."""
+    super_roles = _super_roles(call)
     return {
         admin.object_id
-        for admin in store.listed(TENANT.admin_kind, tenant_id)
+        for admin in store.listed(TENANT.admin_kind, TENANT.owner_id(call))
         if any(
             a.get("roleId") in super_roles
             for a in admin.data.get("roleAssignments", [])
@@ -400,14 +404,42 @@ def _super_admins(call: Call) -> set[str]:
     }
 
 
+def _last_super_admin_conflict(admin: SimObject) -> ApiError:
+    return ApiError(
+        409,
+        f"Admin {admin.object_id} is the tenant's last Super Admin. Give another "
+        "admin the Super Admin role first.",
+    )
+
+
 def _tenant_admin_delete(call: Call) -> SimResponse:
     admin = _admin(TENANT, call)
     if _super_admins(call) == {admin.object_id}:
-        raise ApiError(
-            409, f"Admin {admin.object_id} is the tenant's last Super Admin."
-        )
+        raise _last_super_admin_conflict(admin)
     admin.delete()
     return json_response(200, {"deleted": True})
+
+
+def _tenant_assignment_delete(call: Call) -> SimResponse:
+    """Remove a tenant admin's role, keeping at least one Super Admin.
+
+    NOTE/sophos-api: Sophos documents the 409 for deleting the last Super
+    Admin. For removing that admin's last Super Admin role it documents no
+    conflict, so the 409 here is assumed from the same rule.
+    """
+    admin = _admin(TENANT, call)
+    assignment = _find_assignment(admin, call.params["assignmentId"])
+    super_roles = _super_roles(call)
+    other_super_assignments = [
+        item
+        for item in admin.data.get("roleAssignments", [])
+        if item is not assignment and item.get("roleId") in super_roles
+    ]
+    last = _super_admins(call) == {admin.object_id}
+    removes_super = assignment.get("roleId") in super_roles
+    if last and removes_super and not other_super_assignments:
+        raise _last_super_admin_conflict(admin)
+    return _assignment_delete(TENANT, call)
 
 
 # -- routes ---------------------------------------------------------------------------
@@ -428,7 +460,6 @@ _SHARED_ROUTES = (
     ("GET", "/admins/{adminId}/role-assignments", _assignments_list),
     ("POST", "/admins/{adminId}/role-assignments", _assignment_create),
     ("GET", "/admins/{adminId}/role-assignments/{assignmentId}", _assignment_get),
-    ("DELETE", "/admins/{adminId}/role-assignments/{assignmentId}", _assignment_delete),
     ("GET", "/roles", _roles_list),
     ("POST", "/roles", _role_create),
     ("GET", "/roles/{roleId}", _role_get),
@@ -443,3 +474,13 @@ for _realm in (PARTNER, TENANT):
 router.add("POST", "/partner/v1/admins", "partner", _partner_admin_create)
 router.add("POST", "/common/v1/admins", "tenant", _tenant_admin_create)
 router.add("DELETE", "/common/v1/admins/{adminId}", "tenant", _tenant_admin_delete)
+_ASSIGNMENT_PATH = "/admins/{adminId}/role-assignments/{assignmentId}"
+router.add(
+    "DELETE",
+    f"/{PARTNER.prefix}{_ASSIGNMENT_PATH}",
+    "partner",
+    _bind(PARTNER, _assignment_delete),
+)
+router.add(
+    "DELETE", f"/{TENANT.prefix}{_ASSIGNMENT_PATH}", "tenant", _tenant_assignment_delete
+)

@@ -43,6 +43,99 @@ def test_tenant_roles_and_admins(api, first_tenant):
     assert admins["items"][0]["roleAssignments"][0]["roleId"] in role_ids
 
 
+ADMINS = "/common/v1/admins"
+
+
+def _roles_by_name(api, tenant):
+    roles = tenant_request(api, tenant, "GET", "/common/v1/roles").json()["items"]
+    return {role["name"]: role["id"] for role in roles}
+
+
+def _super_admin(api, tenant):
+    """Return the tenant's seeded admin, its only Super Admin."""
+    super_role = _roles_by_name(api, tenant)["Super Admin"]
+    admins = tenant_request(api, tenant, "GET", ADMINS).json()["items"]
+    (admin,) = [
+        admin
+        for admin in admins
+        if any(a["roleId"] == super_role for a in admin["roleAssignments"])
+    ]
+    return admin
+
+
+def _admin_create(api, tenant, role_name):
+    user = tenant_request(
+        api,
+        tenant,
+        "POST",
+        "/common/v1/directory/users",
+        {"name": "Robin Vale", "firstName": "Robin", "lastName": "Vale"},
+    ).json()
+    role_id = _roles_by_name(api, tenant)[role_name]
+    body = {"userId": user["id"], "roleAssignments": [{"roleId": role_id}]}
+    response = tenant_request(api, tenant, "POST", ADMINS, body)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def test_last_super_admin_delete_conflicts(api, first_tenant):
+    admin = _super_admin(api, first_tenant)
+
+    response = tenant_request(api, first_tenant, "DELETE", f"{ADMINS}/{admin['id']}")
+
+    assert response.status_code == 409
+    assert response.json()["error"] == "resourceConflict"
+    assert "last Super Admin" in response.json()["message"]
+    still_listed = tenant_request(api, first_tenant, "GET", f"{ADMINS}/{admin['id']}")
+    assert still_listed.status_code == 200
+
+
+def test_super_admin_delete_allowed_with_another(api, first_tenant):
+    admin = _super_admin(api, first_tenant)
+    _admin_create(api, first_tenant, "Super Admin")
+
+    response = tenant_request(api, first_tenant, "DELETE", f"{ADMINS}/{admin['id']}")
+
+    assert response.status_code == 200
+    assert response.json() == {"deleted": True}
+
+
+def test_last_super_admin_role_removal_conflicts(api, first_tenant):
+    admin = _super_admin(api, first_tenant)
+    assignment_id = admin["roleAssignments"][0]["id"]
+    path = f"{ADMINS}/{admin['id']}/role-assignments/{assignment_id}"
+
+    refused = tenant_request(api, first_tenant, "DELETE", path)
+    _admin_create(api, first_tenant, "Super Admin")
+    allowed = tenant_request(api, first_tenant, "DELETE", path)
+
+    assert refused.status_code == 409
+    assert refused.json()["error"] == "resourceConflict"
+    assert allowed.status_code == 200
+    assert allowed.json() == {"deleted": True}
+
+
+def test_other_role_removal_of_last_super_admin(api, first_tenant):
+    admin = _super_admin(api, first_tenant)
+    admin_role = _roles_by_name(api, first_tenant)["Admin"]
+    added = tenant_request(
+        api,
+        first_tenant,
+        "POST",
+        f"{ADMINS}/{admin['id']}/role-assignments",
+        {"roleId": admin_role},
+    ).json()
+
+    response = tenant_request(
+        api,
+        first_tenant,
+        "DELETE",
+        f"{ADMINS}/{admin['id']}/role-assignments/{added['id']}",
+    )
+
+    assert response.status_code == 200
+
+
 def test_partner_admins_seeded(api):
     response = api.client.get(
         GLOBAL + "/partner/v1/admins",
