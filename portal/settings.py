@@ -94,6 +94,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "portal.web.middleware.SophosErrorMiddleware",
+    "portal.web.middleware.InteractiveSophosCallsMiddleware",
     "portal.web.middleware.LoginRequiredMiddleware",
     "portal.security.middleware.TwoFactorMiddleware",
     # Last, as django-axes requires: it turns a locked-out login into the
@@ -308,6 +309,16 @@ SOPHOS_TIMEOUT_SECONDS = env_float("SOPHOS_TIMEOUT_SECONDS", 30.0)
 SOPHOS_MAX_RETRIES = env_int("SOPHOS_MAX_RETRIES", 4)
 SOPHOS_CALLS_PER_MINUTE = env_int("SOPHOS_CALLS_PER_MINUTE", 100)
 SOPHOS_CALLS_PER_DAY = env_int("SOPHOS_CALLS_PER_DAY", 200_000)
+# Seconds that the Sophos calls of one web request may wait, in total, for the
+# call budget or a 429's Retry-After. A longer wait shows "retry in N
+# seconds" instead. Background tasks wait as long as the budget needs.
+SOPHOS_INTERACTIVE_MAX_WAIT_SECONDS = env_float(
+    "SOPHOS_INTERACTIVE_MAX_WAIT_SECONDS", 5.0
+)
+if SOPHOS_INTERACTIVE_MAX_WAIT_SECONDS < 0:
+    raise ImproperlyConfigured(
+        "SOPHOS_INTERACTIVE_MAX_WAIT_SECONDS is invalid: use 0 or more seconds."
+    )
 
 # The scheduled sync fetches only endpoints seen and alerts raised since the
 # last sync. No API lists deletions, so a tenant whose last full pass is

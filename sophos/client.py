@@ -3,6 +3,11 @@
 It imports nothing from Django: the portal builds it from a connection with
 ``sophos.services.connections.client_for`` and passes in a transport (the
 embedded simulator or the real network), a token store and a rate limiter.
+
+A call waits for the rate limiter and for a 429's ``Retry-After`` as long as
+it takes, unless it runs inside ``interactive_calls``: there the waits share
+a cap, and a wait past it raises ``RateLimitReached`` instead of sleeping.
+The portal's middleware wraps each web request in it.
 """
 
 from __future__ import annotations
@@ -13,7 +18,8 @@ import random
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
@@ -25,6 +31,7 @@ from sophos.errors import (
     CredentialsRejected,
     InvalidResponse,
     RateLimited,
+    RateLimitReached,
     SophosError,
     TransportError,
     error_for_status,
@@ -61,6 +68,52 @@ Sleep = Callable[[float], None]
 def pause(seconds: float) -> None:
     """Wait before a retry; the default ``sleep`` of clients and limiters."""
     time.sleep(seconds)
+
+
+class WaitBudget:
+    """The seconds that the calls of one context may still spend waiting for
+    the rate limit."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds_left = max(0.0, seconds)
+
+    def spend(self, seconds: float) -> None:
+        self.seconds_left = max(0.0, self.seconds_left - seconds)
+
+
+_wait_budget: ContextVar[WaitBudget | None] = ContextVar(
+    "sophos_wait_budget", default=None
+)
+
+
+@contextmanager
+def interactive_calls(max_wait: float) -> Iterator[WaitBudget]:
+    """Cap the rate-limit waits of the calls made inside at ``max_wait`` seconds.
+
+    The cap is for calls a person waits for. It covers the rate limiter and
+    the ``Retry-After`` of 429 replies, summed over every call of the context.
+    A wait that would pass it raises ``RateLimitReached`` instead.
+    """
+    budget = WaitBudget(max_wait)
+    token = _wait_budget.set(budget)
+    try:
+        yield budget
+    finally:
+        _wait_budget.reset(token)
+
+
+@contextmanager
+def background_calls() -> Iterator[None]:
+    """Let the calls made inside wait for the rate limit as long as it takes.
+
+    Task entry points use it, so a task that django-q2 runs inline during a
+    web request (its sync mode) is not held to the request's cap.
+    """
+    token = _wait_budget.set(None)
+    try:
+        yield
+    finally:
+        _wait_budget.reset(token)
 
 
 @dataclass(frozen=True)
@@ -104,14 +157,19 @@ class MemoryTokenStore:
 
 
 class RateLimiter(Protocol):
-    """Blocks until the credential named by ``key`` may make one more call."""
+    """Blocks until the credential named by ``key`` may make one more call.
 
-    def acquire(self, key: str) -> None: ...
+    ``acquire`` counts the call and returns the seconds it slept. When the
+    wait would pass ``max_wait`` seconds, it raises ``RateLimitReached``
+    without sleeping or counting the call.
+    """
+
+    def acquire(self, key: str, *, max_wait: float | None = None) -> float: ...
 
 
 class NoRateLimit:
-    def acquire(self, key: str) -> None:
-        return None
+    def acquire(self, key: str, *, max_wait: float | None = None) -> float:
+        return 0.0
 
 
 class SlidingWindowLimiter:
@@ -137,7 +195,8 @@ class SlidingWindowLimiter:
         self._day: dict[str, list[float]] = {}
         self._lock = threading.Lock()
 
-    def acquire(self, key: str) -> None:
+    def acquire(self, key: str, *, max_wait: float | None = None) -> float:
+        waited = 0.0
         while True:
             with self._lock:
                 wait = self._wait_needed(key)
@@ -145,8 +204,11 @@ class SlidingWindowLimiter:
                     now = self.clock()
                     self._calls.setdefault(key, []).append(now)
                     self._day.setdefault(key, []).append(now)
-                    return
+                    return waited
+            if max_wait is not None and waited + wait > max_wait:
+                raise RateLimitReached(retry_after=wait)
             self.sleep(wait)
+            waited += wait
 
     def _wait_needed(self, key: str) -> float:
         now = self.clock()
@@ -450,6 +512,8 @@ class SophosClient:
                 if not self._should_retry(exc, method, attempt):
                     raise
                 wait = self._retry_wait(exc, attempt)
+                if isinstance(exc, RateLimited):
+                    _spend_interactive_wait(wait, exc, method, path)
                 logger.warning(
                     "sophos %s %s tenant=%s retry %s/%s in %.1fs: %s",
                     method,
@@ -495,7 +559,11 @@ class SophosClient:
         json: Any,
         tenant: TenantTarget | None,
     ) -> ApiResponse:
-        self.rate_limiter.acquire(self.client_id)
+        budget = _wait_budget.get()
+        max_wait = budget.seconds_left if budget is not None else None
+        waited = self.rate_limiter.acquire(self.client_id, max_wait=max_wait)
+        if budget is not None:
+            budget.spend(waited)
         request_headers = {**headers, "Authorization": f"Bearer {self.access_token()}"}
         started = time.perf_counter()
         try:
@@ -562,6 +630,9 @@ class SophosClient:
 
     def _should_retry(self, exc: SophosError, method: str, attempt: int) -> bool:
         if attempt > self.max_retries or not exc.retryable:
+            return False
+        if isinstance(exc, RateLimitReached):
+            # Raised so that a person is not kept waiting; a retry would wait.
             return False
         if isinstance(exc, RateLimited):
             return True
@@ -759,6 +830,31 @@ class SophosClient:
             scope="partner",
             page_size=MAX_PAGE_SIZE["/partner/v1/billing/usage"],
         )
+
+
+def _spend_interactive_wait(
+    wait: float, exc: RateLimited, method: str, path: str
+) -> None:
+    """Take a 429's wait from the context's budget, or raise when it is too long."""
+    budget = _wait_budget.get()
+    if budget is None:
+        return
+    if wait > budget.seconds_left:
+        logger.warning(
+            "sophos %s %s: 429 asks for %.1fs, more than the %.1fs an "
+            "interactive call may still wait",
+            method,
+            path,
+            wait,
+            budget.seconds_left,
+        )
+        raise RateLimitReached(
+            retry_after=wait,
+            status=429,
+            correlation_id=exc.correlation_id,
+            request_id=exc.request_id,
+        ) from exc
+    budget.spend(wait)
 
 
 PAGING_PARAMS = {"page", "pageSize", "pageTotal", "pageFromKey"}

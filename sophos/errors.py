@@ -7,6 +7,8 @@ correlation id that Sophos support asks for::
     SophosError
     ├── TransportError          connection failed or timed out (retryable)
     ├── InvalidResponse         the reply is not the JSON that was expected
+    ├── RateLimitReached        an interactive call would wait too long for the
+    │                           rate limit; carries ``retry_after`` (retryable)
     └── ApiError                Sophos answered with an error status
         ├── BadRequest          400, 422: the request is invalid
         ├── CredentialsRejected 401: token or credential rejected
@@ -19,6 +21,7 @@ correlation id that Sophos support asks for::
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 
@@ -54,6 +57,47 @@ class TransportError(SophosError):
 
 class InvalidResponse(SophosError):
     """Sophos Central replied with a body the client cannot read."""
+
+
+class RateLimitReached(SophosError):
+    """The credential's call limit is used up for longer than a person should wait.
+
+    Raised instead of sleeping for calls made inside
+    ``sophos.client.interactive_calls``, such as those of a web request.
+    ``retry_after`` is the wait in seconds that the call would have needed.
+    ``status`` is 429 when Sophos Central sent the wait in ``Retry-After``,
+    and None when the portal's own rate limiter set it.
+    """
+
+    retryable = True
+
+    def __init__(
+        self,
+        *,
+        retry_after: float,
+        status: int | None = None,
+        correlation_id: str = "",
+        request_id: str = "",
+    ) -> None:
+        seconds = max(1, math.ceil(retry_after))
+        unit = "second" if seconds == 1 else "seconds"
+        if status == 429:
+            cause = (
+                "Sophos Central is rate-limiting this credential (429): its call "
+                "limit is used up for now by syncs, jobs or other API clients."
+            )
+        else:
+            cause = (
+                "The Sophos Central call limit of this credential is used up for "
+                "now by syncs and jobs."
+            )
+        super().__init__(
+            f"{cause} Retry in {seconds} {unit}.",
+            correlation_id=correlation_id,
+            request_id=request_id,
+        )
+        self.retry_after = retry_after
+        self.status = status
 
 
 class ApiError(SophosError):

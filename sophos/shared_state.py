@@ -17,6 +17,7 @@ from django.core.cache import cache
 
 from sophos import client as client_module
 from sophos.client import Clock, Sleep, Token
+from sophos.errors import RateLimitReached
 
 logger = logging.getLogger(__name__)
 
@@ -93,7 +94,9 @@ class CacheRateLimiter:
 
     Each minute and each day since the epoch, by ``clock``, is a window with
     its own counter. A call that would exceed either budget waits for the next
-    window, and no call starts in the last ``guard_seconds`` of a window.
+    window, or raises ``RateLimitReached`` when that is longer than the
+    caller's ``max_wait``. No call starts in the last ``guard_seconds`` of a
+    window.
     Both windows are checked and counted under one cache lock, because the
     database cache's ``incr`` is a read and a write that two processes could
     interleave. The lock also keeps a call rejected by the day budget from
@@ -122,12 +125,20 @@ class CacheRateLimiter:
         self.sleep = sleep or (lambda seconds: client_module.pause(seconds))
         self.guard_seconds = guard_seconds
 
-    def acquire(self, key: str) -> None:
+    def acquire(self, key: str, *, max_wait: float | None = None) -> float:
+        """Count one call of ``key`` and return the seconds slept first.
+
+        Raises ``RateLimitReached`` when the wait would pass ``max_wait``.
+        """
+        waited = 0.0
         while True:
             wait = self._take(key, self.clock())
             if wait <= 0:
-                return
+                return waited
+            if max_wait is not None and waited + wait > max_wait:
+                raise RateLimitReached(retry_after=wait)
             self.sleep(wait)
+            waited += wait
 
     def _budgets(self) -> list[tuple[int, int]]:
         windows = [(MINUTE, self.per_minute), (DAY, self.per_day)]

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import logging
 
+from sophos.client import background_calls
+
 logger = logging.getLogger(__name__)
 
 
+@background_calls()
 def fleet_job_run_task(job_id: int) -> str:
     from sophos.services.fleet_ops.base import job_run
 
@@ -15,6 +18,7 @@ def fleet_job_run_task(job_id: int) -> str:
     return str(job.status)
 
 
+@background_calls()
 def tamper_protection_check_task() -> str:
     from sophos.services.notifications import tamper_protection_check
 

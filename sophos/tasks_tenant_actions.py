@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import logging
 
+from sophos.client import background_calls
+
 logger = logging.getLogger(__name__)
 
 
+@background_calls()
 def firmware_upgrade_job_run_task(job_id: int) -> str:
     from sophos.services.firewalls import firmware_upgrade_job_run
 
@@ -17,6 +20,7 @@ def firmware_upgrade_job_run_task(job_id: int) -> str:
     return str(firmware_upgrade_job_run(job_id=job_id).status)
 
 
+@background_calls()
 def migration_job_run_task(job_id: int) -> str:
     from sophos.services.migrations import migration_job_run
 

@@ -1,4 +1,5 @@
 import logging
+import math
 from collections.abc import Callable
 
 from django.conf import settings
@@ -29,6 +30,26 @@ class LoginRequiredMiddleware:
         return self.get_response(request)
 
 
+class InteractiveSophosCallsMiddleware:
+    """Keep the Sophos calls of a web request from waiting long for the rate limit.
+
+    Syncs and jobs share each credential's call budget with the pages. While
+    they use it up, a page's call would wait for the next window, up to a
+    minute. Inside a request the waits are capped at
+    ``SOPHOS_INTERACTIVE_MAX_WAIT_SECONDS`` in total, and a longer wait raises
+    ``RateLimitReached``, which the page shows with the seconds to wait.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        from sophos.client import interactive_calls
+
+        with interactive_calls(settings.SOPHOS_INTERACTIVE_MAX_WAIT_SECONDS):
+            return self.get_response(request)
+
+
 class SophosErrorMiddleware:
     """Show a Sophos Central failure that no view handled as a page, not a 500.
 
@@ -46,7 +67,7 @@ class SophosErrorMiddleware:
     def process_exception(
         self, request: HttpRequest, exception: Exception
     ) -> HttpResponse | None:
-        from sophos.errors import RateLimited, SophosError
+        from sophos.errors import RateLimited, RateLimitReached, SophosError
 
         if not isinstance(exception, SophosError):
             return None
@@ -57,13 +78,19 @@ class SophosErrorMiddleware:
             exception,
             exception.correlation_id or "-",
         )
-        status = 503 if isinstance(exception, RateLimited) else 502
+        limit = (
+            exception if isinstance(exception, RateLimited | RateLimitReached) else None
+        )
         response = render(
             request,
             "sophos_error.html",
-            {"error": exception, "sophos_status": exception.status},
-            status=status,
+            {
+                "error": exception,
+                "sophos_status": exception.status,
+                "rate_limited": limit is not None,
+            },
+            status=502 if limit is None else 503,
         )
-        if isinstance(exception, RateLimited) and exception.retry_after:
-            response["Retry-After"] = str(int(exception.retry_after) + 1)
+        if limit is not None and limit.retry_after:
+            response["Retry-After"] = str(math.ceil(limit.retry_after))
         return response

@@ -28,7 +28,7 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
 from sophos import catalog
 from sophos.client import PAGING_PARAMS, ApiResponse, Scope, SophosClient
-from sophos.errors import ApiError, RateLimited, SophosError
+from sophos.errors import ApiError, RateLimited, RateLimitReached, SophosError
 from sophos.models import Connection, Tenant
 from sophos.services.audit import audited, scrub
 from sophos.services.connections import client_for
@@ -689,12 +689,14 @@ def _result_from_error(
     prepared: ConsoleRequest,
     target: ConsoleTarget,
 ) -> ConsoleResult:
-    body = exc.body if isinstance(exc, ApiError) else None
+    # A RateLimitReached raised after a 429 chains that reply as its cause.
+    reply = exc if isinstance(exc, ApiError) else exc.__cause__
+    body = reply.body if isinstance(reply, ApiError) else None
     body_text, truncated = _pretty(body)
     # NOTE: the client keeps no headers of an error reply, so Retry-After is
     # rebuilt from the wait it parsed, in seconds.
     headers: tuple[tuple[str, str], ...] = ()
-    if isinstance(exc, RateLimited) and exc.retry_after is not None:
+    if isinstance(exc, RateLimited | RateLimitReached) and exc.retry_after is not None:
         headers = (("Retry-After", f"{exc.retry_after:g}"),)
     return ConsoleResult(
         request=prepared,

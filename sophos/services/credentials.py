@@ -27,6 +27,7 @@ from sophos.errors import (
     CredentialsRejected,
     Forbidden,
     RateLimited,
+    RateLimitReached,
     SophosError,
     TransportError,
     Unavailable,
@@ -74,6 +75,8 @@ def credential_problem(exc: SophosError) -> str:
     elif isinstance(exc, RateLimited):
         wait = f" in {exc.retry_after:.0f} seconds" if exc.retry_after else " later"
         text = f"Sophos Central is rate-limiting this credential: try again{wait}."
+    elif isinstance(exc, RateLimitReached):
+        text = exc.message
     elif isinstance(exc, Unavailable | TransportError):
         text = f"Sophos Central could not be reached ({exc}). Try again later."
     else:

@@ -397,6 +397,17 @@ def test_console_rate_limit_message(owner_client, tenant):
     assert "Retry-After" in html
 
 
+def test_console_long_retry_after_says_when_to_retry(owner_client, tenant):
+    set_faults(rate_429=1.0, retry_after_seconds=30)
+
+    response = _post(owner_client, tenant=tenant.pk, operation="endpoints_list")
+
+    html = response.content.decode()
+    assert 'console-status-error">429</span>' in html
+    assert "Retry in 30 seconds." in html
+    assert "Retry-After" in html
+
+
 def test_console_shows_only_safe_headers(owner_client, tenant, monkeypatch):
     headers = {
         "Content-Type": "application/json",

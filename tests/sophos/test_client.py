@@ -8,7 +8,13 @@ import httpx
 import pytest
 
 from sophos import errors
-from sophos.client import SlidingWindowLimiter, SophosClient, TenantTarget
+from sophos.client import (
+    SlidingWindowLimiter,
+    SophosClient,
+    TenantTarget,
+    background_calls,
+    interactive_calls,
+)
 
 TOKEN_URL = "https://id.sophos.com/api/v2/oauth2/token"
 REGION = "https://api-eu01.central.sophos.com"
@@ -365,6 +371,146 @@ def test_sliding_window_limiter_waits_for_the_window():
         limiter.acquire("client")
 
     assert clock.slept == [60.0]
+
+
+def ok_handler(request: httpx.Request) -> httpx.Response:
+    if str(request.url) == TOKEN_URL:
+        return token_reply()
+    return httpx.Response(200, json={"ok": True})
+
+
+def limited_client(clock: FakeClock, per_minute: int = 1) -> SophosClient:
+    limiter = SlidingWindowLimiter(
+        per_minute=per_minute, clock=clock, sleep=clock.sleep
+    )
+    return make_client(ok_handler, clock, rate_limiter=limiter)
+
+
+def test_interactive_call_raises_instead_of_waiting_for_limiter():
+    clock = FakeClock()
+    client = limited_client(clock)
+    client.request("GET", "/x", tenant=TENANT)
+
+    with interactive_calls(5), pytest.raises(errors.RateLimitReached) as caught:
+        client.request("GET", "/x", tenant=TENANT)
+
+    assert clock.slept == []
+    assert caught.value.retry_after == pytest.approx(60)
+    assert caught.value.status is None
+    assert client.calls_made == 1
+    assert str(caught.value) == (
+        "The Sophos Central call limit of this credential is used up for now "
+        "by syncs and jobs. Retry in 60 seconds."
+    )
+
+
+def test_interactive_call_waits_within_cap():
+    clock = FakeClock()
+    client = limited_client(clock)
+    client.request("GET", "/x", tenant=TENANT)
+    clock.now += 57
+
+    with interactive_calls(5) as budget:
+        client.request("GET", "/x", tenant=TENANT)
+
+    assert clock.slept == [pytest.approx(3)]
+    assert budget.seconds_left == pytest.approx(2)
+
+
+def test_interactive_waits_share_one_cap():
+    clock = FakeClock()
+    client = limited_client(clock)
+    client.request("GET", "/x", tenant=TENANT)
+    clock.now += 57
+
+    with interactive_calls(5), pytest.raises(errors.RateLimitReached) as caught:
+        client.request("GET", "/x", tenant=TENANT)
+        clock.now += 57
+        client.request("GET", "/x", tenant=TENANT)
+
+    assert clock.slept == [pytest.approx(3)]
+    assert caught.value.retry_after == pytest.approx(3)
+    assert client.calls_made == 2
+
+
+def test_background_calls_wait_inside_interactive_context():
+    clock = FakeClock()
+    client = limited_client(clock)
+    client.request("GET", "/x", tenant=TENANT)
+
+    with interactive_calls(5), background_calls():
+        client.request("GET", "/x", tenant=TENANT)
+
+    assert clock.slept == [pytest.approx(60)]
+
+
+def test_interactive_cap_ends_with_its_context():
+    clock = FakeClock()
+    client = limited_client(clock)
+    client.request("GET", "/x", tenant=TENANT)
+    with interactive_calls(5):
+        pass
+
+    client.request("GET", "/x", tenant=TENANT)
+
+    assert clock.slept == [pytest.approx(60)]
+
+
+def test_interactive_429_with_long_retry_after_raises():
+    clock = FakeClock()
+    calls = []
+
+    def handler(request):
+        if str(request.url) == TOKEN_URL:
+            return token_reply()
+        calls.append(1)
+        return httpx.Response(
+            429,
+            headers={"Retry-After": "30"},
+            json={"error": "TooManyRequests", "correlationId": "corr-429"},
+        )
+
+    client = make_client(handler, clock)
+
+    with interactive_calls(5), pytest.raises(errors.RateLimitReached) as caught:
+        client.request("GET", "/x", tenant=TENANT)
+
+    assert clock.slept == []
+    assert len(calls) == 1
+    assert caught.value.retry_after == 30
+    assert caught.value.status == 429
+    assert caught.value.correlation_id == "corr-429"
+    assert isinstance(caught.value.__cause__, errors.RateLimited)
+    assert "Retry in 30 seconds." in str(caught.value)
+
+
+def test_interactive_429_with_short_retry_after_retries():
+    clock = FakeClock()
+    replies = iter(
+        [
+            httpx.Response(429, headers={"Retry-After": "2"}, json={}),
+            httpx.Response(200, json={"ok": True}),
+        ]
+    )
+
+    def handler(request):
+        if str(request.url) == TOKEN_URL:
+            return token_reply()
+        return next(replies)
+
+    client = make_client(handler, clock)
+
+    with interactive_calls(5):
+        response = client.request("GET", "/x", tenant=TENANT)
+
+    assert response.data == {"ok": True}
+    assert clock.slept == [2.0]
+
+
+def test_rate_limit_reached_rounds_the_wait_up():
+    error = errors.RateLimitReached(retry_after=0.4)
+
+    assert str(error).endswith("Retry in 1 second.")
 
 
 def test_body_that_is_not_json_raises_invalid_response():

@@ -9,6 +9,7 @@ from django.core.cache import cache
 from django.db import connection
 
 from sophos.client import SophosClient
+from sophos.errors import RateLimitReached
 from sophos.shared_state import CacheRateLimiter, CacheTokenStore
 from sophos.simulator.clock import FrozenClock, use_clock
 from sophos.simulator.faults import reset_faults, set_faults
@@ -86,6 +87,33 @@ def test_limiter_waits_for_the_next_day():
         daily.acquire("credential")
 
     assert clock.waits == [pytest.approx(86_400 - 10)]
+
+
+@pytest.mark.django_db
+def test_limiter_raises_when_wait_passes_max_wait():
+    clock = FakeClock(EPOCH_MINUTE + 10)
+    shared = limiter(clock, per_minute=1)
+    shared.acquire("credential")
+
+    with pytest.raises(RateLimitReached) as caught:
+        shared.acquire("credential", max_wait=5)
+
+    minute_key = f"sophos-rate:credential:60:{int(clock() // 60)}"
+    assert caught.value.retry_after == pytest.approx(50)
+    assert clock.waits == []
+    assert cache.get(minute_key) == 1
+
+
+@pytest.mark.django_db
+def test_limiter_returns_the_seconds_it_waited():
+    clock = FakeClock(EPOCH_MINUTE + 57)
+    shared = limiter(clock, per_minute=1)
+    shared.acquire("credential")
+
+    waited = shared.acquire("credential", max_wait=5)
+
+    assert waited == pytest.approx(3)
+    assert clock.waits == [pytest.approx(3)]
 
 
 @pytest.mark.django_db
