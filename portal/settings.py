@@ -326,6 +326,17 @@ if SOPHOS_INTERACTIVE_MAX_WAIT_SECONDS < 0:
 SYNC_INCREMENTAL_EVERY_MINUTES = env_int("SYNC_INCREMENTAL_EVERY_MINUTES", 15)
 SYNC_FULL_EVERY_SECONDS = env_int("SYNC_FULL_EVERY_SECONDS", 86_400)
 
+# A running job whose items have not changed for this many minutes is shown as
+# stalled: its worker has probably stopped. An endpoint migration item, for
+# example, polls Sophos Central for up to five minutes without a change.
+# NOTE: an item still running past this time is shown as stalled too. If it is
+# cancelled, its worker's outcome replaces the cancel once the item ends.
+PORTAL_JOB_STALL_AFTER_MINUTES = env_int("PORTAL_JOB_STALL_AFTER_MINUTES", 15)
+if PORTAL_JOB_STALL_AFTER_MINUTES < 1:
+    raise ImproperlyConfigured(
+        "PORTAL_JOB_STALL_AFTER_MINUTES is invalid: use 1 or more minutes."
+    )
+
 # The tamper protection check runs every TAMPER_CHECK_EVERY_MINUTES over the
 # mirror and reports tamper protection newly seen off: a portal notification,
 # an e-mail to ALERT_EMAILS, and a JSON POST to TAMPER_WEBHOOK_URL signed with

@@ -233,6 +233,8 @@ class JobItem(models.Model):
         SUCCEEDED = "succeeded", "Succeeded"
         FAILED = "failed", "Failed"
         SKIPPED = "skipped", "Skipped"
+        # Ended by a cancel: never started, or left by a worker that stopped.
+        CANCELLED = "cancelled", "Cancelled"
 
     job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="items")
     target = models.CharField(max_length=255)

@@ -337,7 +337,8 @@ def billing_months_fetch_run(*, job_id: int) -> Job:
         job.refresh_from_db(fields=["status"])
         if job.status == Job.Status.CANCELLED:
             break
-        jobs.job_item_start(item=item)
+        if not jobs.job_item_start(item=item):
+            continue
         year, month = (int(part) for part in item.target.split("-"))
         try:
             kept = billing_month_get(year=year, month=month)

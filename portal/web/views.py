@@ -11,6 +11,7 @@ import logging
 import uuid
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import QuerySet
@@ -262,13 +263,21 @@ def job_detail(request: HtmxHttpRequest, job_id: int) -> HttpResponse:
 
 
 def _job_actions(job: Job, items: QuerySet[JobItem]) -> dict[str, Any]:
-    """Return the job page's item counts and which job buttons it shows."""
+    """Return the job page's item counts, which job buttons it shows, and
+    whether the job has stalled."""
     from sophos.services.fleet_ops import base
 
     fleet_operation = base.operation_get(job.kind) is not None
+    summary = jobs.job_summary(items=items)
+    stalled = jobs.job_stalled(job=job)
     return {
-        "summary": jobs.job_summary(items=items),
-        "can_cancel": not job.finished,
+        "summary": summary,
+        "stalled": stalled,
+        "stall_minutes": settings.PORTAL_JOB_STALL_AFTER_MINUTES,
+        "cancel_pending": jobs.job_open(job=job) and job.finished and not stalled,
+        "can_cancel": not job.finished or stalled,
         "can_retry": base.job_retryable(job=job),
+        "retry_count": summary.failed + summary.cancelled,
+        "retries_after_cancel": fleet_operation,
         "can_repeat": fleet_operation and job.dry_run and job.finished,
     }

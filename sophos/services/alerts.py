@@ -236,7 +236,8 @@ def alerts_bulk_action_run(*, job_id: int) -> Job:
 def _bulk_item_run(
     job: Job, item: JobItem, tenant: Tenant, action: str, message: str | None
 ) -> None:
-    job_item_start(item=item)
+    if not job_item_start(item=item):
+        return
     try:
         alert = alert_get(tenant=tenant, alert_id=item.target)
         if action not in alert.allowed_actions:

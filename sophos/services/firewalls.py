@@ -466,7 +466,8 @@ def firmware_upgrade_job_run(*, job_id: int) -> Job:
         job.refresh_from_db(fields=["status"])
         if job.status == Job.Status.CANCELLED:
             break
-        jobs.job_item_start(item=item)
+        if not jobs.job_item_start(item=item):
+            continue
         upgrade = by_firewall.get(item.target, {})
         upgrade_at = str(upgrade.get("upgrade_at") or "")
         request = UpgradeRequest(

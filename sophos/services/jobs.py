@@ -5,23 +5,29 @@ and ``job_finish`` derives the job's status from its items, so a job never
 reports success for an item that failed. A dry run (``Job.dry_run``) ends
 every item it would change as skipped with a "Would ..." message.
 
-``job_cancel`` marks a job cancelled. The task that runs it checks between
-items and stops, and the items it did not reach end skipped. ``job_retry``
-creates a new job with copies of a finished job's failed items, linked by
-``Job.retry_of``. Both are recorded in the audit log.
+``job_cancel`` marks a job cancelled and ends its queued items cancelled.
+The task that runs it checks between items and stops, so an item it is
+running still ends with its real outcome. A job whose items have not changed
+for ``PORTAL_JOB_STALL_AFTER_MINUTES`` is stalled (``job_stalled``): its
+worker stopped or restarted, so a cancel also closes its running items.
+``job_retry`` creates a new job with copies of a finished job's failed and
+cancelled items, linked by ``Job.retry_of``. Both are recorded in the audit
+log.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import transaction
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from sophos.errors import SophosError
@@ -52,6 +58,7 @@ class JobSummary:
     succeeded: int
     failed: int
     skipped: int
+    cancelled: int
     queued: int
     running: int
 
@@ -135,9 +142,18 @@ def job_item_claim(*, item_id: int) -> JobItem | None:
     return JobItem.objects.select_related("job").get(pk=item_id)
 
 
-def job_item_start(*, item: JobItem) -> None:
-    item.status = JobItem.Status.RUNNING
-    item.save(update_fields=["status", "updated_at"])
+def job_item_start(*, item: JobItem) -> bool:
+    """Mark a queued item running and return True, or return False.
+
+    An item that is not queued any more, such as one a cancel ended, keeps
+    its status, so the caller skips it.
+    """
+    started = JobItem.objects.filter(pk=item.pk, status=JobItem.Status.QUEUED).update(
+        status=JobItem.Status.RUNNING, updated_at=timezone.now()
+    )
+    if started:
+        item.status = JobItem.Status.RUNNING
+    return bool(started)
 
 
 UNFINISHED_ITEM_STATUSES = (JobItem.Status.QUEUED, JobItem.Status.RUNNING)
@@ -174,21 +190,26 @@ def _item_end(
         item.data = {**item.data, **data}
     if stage is not None:
         item.stage = stage
-    ended = JobItem.objects.filter(
-        pk=item.pk, status__in=UNFINISHED_ITEM_STATUSES
-    ).update(
-        status=status,
-        message=message,
-        correlation_id=correlation_id,
-        stage=item.stage,
-        data=item.data,
-        updated_at=timezone.now(),
-    )
+    fields = {
+        "status": status,
+        "message": message,
+        "correlation_id": correlation_id,
+        "stage": item.stage,
+        "data": item.data,
+        "updated_at": timezone.now(),
+    }
+    items = JobItem.objects.filter(pk=item.pk)
+    ended = items.filter(status__in=UNFINISHED_ITEM_STATUSES).update(**fields)
     item.status = status
     item.message = message
     item.correlation_id = correlation_id
     if ended:
         Job.objects.filter(pk=item.job_id).update(done=F("done") + 1)
+        return
+    # A cancel may have closed the item while its worker was still running
+    # it. The worker's outcome replaces the cancel's guess, and the item
+    # stays counted in the job's progress.
+    items.filter(status=JobItem.Status.CANCELLED).update(**fields)
 
 
 def job_item_succeed(
@@ -210,6 +231,11 @@ def job_item_skip(
     stage: str | None = None,
 ) -> None:
     _item_end(item, JobItem.Status.SKIPPED, message, "", data, stage)
+
+
+def job_item_cancel(*, item: JobItem, message: str = "Cancelled.") -> None:
+    """End the item cancelled, because its job was cancelled before it ran."""
+    _item_end(item, JobItem.Status.CANCELLED, message, "")
 
 
 def job_item_fail(
@@ -259,7 +285,11 @@ def job_finish(*, job: Job, error: str = "") -> Job:
         status__in=[JobItem.Status.QUEUED, JobItem.Status.RUNNING]
     )
     if job.status == Job.Status.CANCELLED:
-        unfinished.update(status=JobItem.Status.SKIPPED, message="Cancelled.")
+        unfinished.update(
+            status=JobItem.Status.CANCELLED,
+            message=CANCELLED_MESSAGE,
+            updated_at=timezone.now(),
+        )
     elif error or unfinished.exists():
         job.status = Job.Status.FAILED
         unfinished.update(
@@ -292,6 +322,7 @@ def job_summary(*, items: QuerySet[JobItem]) -> JobSummary:
                 statuses.SUCCEEDED,
                 statuses.FAILED,
                 statuses.SKIPPED,
+                statuses.CANCELLED,
                 statuses.QUEUED,
                 statuses.RUNNING,
             )
@@ -301,51 +332,112 @@ def job_summary(*, items: QuerySet[JobItem]) -> JobSummary:
 
 
 CANCELLED_MESSAGE = "Cancelled."
+WORKER_STOPPED_MESSAGE = (
+    "The worker stopped before this item finished, so Sophos Central may or "
+    "may not have applied it. Check it there, or retry the item."
+)
+
+
+def job_open(*, job: Job) -> bool:
+    """Return whether a worker may still change the job.
+
+    That is a running job, or a cancelled one whose worker has not finished
+    it yet (``finished_at`` is unset).
+    """
+    if job.status == Job.Status.RUNNING:
+        return True
+    return job.status == Job.Status.CANCELLED and job.finished_at is None
+
+
+def job_stalled(*, job: Job, now: dt.datetime | None = None) -> bool:
+    """Return whether an open job has not changed for the stall time.
+
+    The stall time is ``PORTAL_JOB_STALL_AFTER_MINUTES``, counted from the
+    job's start or its last item change, whichever is later. A worker that
+    stopped or restarted leaves such a job, because a task delivered again
+    does not resume a started job (``job_start`` returns False). Costs one
+    query for an open job and none for any other.
+    """
+    if not job_open(job=job):
+        return False
+    last_item_change = job.items.aggregate(last=Max("updated_at"))["last"]
+    changes = [moment for moment in (job.started_at, last_item_change) if moment]
+    if not changes:
+        return False
+    stall_after = dt.timedelta(minutes=settings.PORTAL_JOB_STALL_AFTER_MINUTES)
+    return (now or timezone.now()) - max(changes) > stall_after
 
 
 def job_cancel(*, job: Job, user: User) -> bool:
-    """Mark an unfinished job cancelled and return whether it was unfinished.
+    """Cancel an unfinished job, close the items no worker will end, and
+    return whether anything changed.
 
-    A job whose task has not started ends at once, its items skipped. A
-    running job stops at its next item: the task that runs it checks
-    ``job_cancelled`` between items, and ``job_finish`` skips the rest.
+    Queued items end cancelled at once. A running item is left to its
+    worker, which checks ``job_cancelled`` between items and then finishes
+    the job. When the job is stalled, its worker has stopped, so the running
+    items end cancelled with ``WORKER_STOPPED_MESSAGE`` and the job finishes
+    now. That also applies to a stalled job that was cancelled before.
     """
+    stalled = job_stalled(job=job)
     with transaction.atomic():
         cancelled = Job.objects.filter(
             pk=job.pk, status__in=[Job.Status.QUEUED, Job.Status.RUNNING]
         ).update(status=Job.Status.CANCELLED)
-        if cancelled:
-            audit_record(
-                user=user,
-                operation="job_cancel",
-                outcome=AuditEntry.Outcome.SUCCEEDED,
-                parameters={"job_id": job.pk, "kind": job.kind},
-                message=f"Cancelled job {job.pk}: {job.title}",
-                job=job,
-            )
-    job.refresh_from_db()
-    if not cancelled:
-        return False
-    logger.info("job %s %s cancelled by user %s", job.pk, job.kind, _user_pk(user))
-    if job.started_at is None:
-        job.items.filter(status=JobItem.Status.QUEUED).update(
-            status=JobItem.Status.SKIPPED, message=CANCELLED_MESSAGE
+        if not cancelled and not stalled:
+            job.refresh_from_db()
+            return False
+        closed = _items_cancel(job, JobItem.Status.QUEUED, CANCELLED_MESSAGE)
+        if stalled:
+            closed += _items_cancel(job, JobItem.Status.RUNNING, WORKER_STOPPED_MESSAGE)
+        audit_record(
+            user=user,
+            operation="job_cancel",
+            outcome=AuditEntry.Outcome.SUCCEEDED,
+            parameters={
+                "job_id": job.pk,
+                "kind": job.kind,
+                "items_cancelled": closed,
+                "stalled": stalled,
+            },
+            message=f"Cancelled job {job.pk}: {job.title}",
+            job=job,
         )
-        job_finish_when_done(job_id=job.pk)
-        job.refresh_from_db()
+    logger.info(
+        "job %s %s cancelled by user %s: %s items cancelled, stalled %s",
+        job.pk,
+        job.kind,
+        _user_pk(user),
+        closed,
+        stalled,
+    )
+    job_finish_when_done(job_id=job.pk)
+    job.refresh_from_db()
     return True
 
 
+def _items_cancel(job: Job, status: str, message: str) -> int:
+    """End the job's items in ``status`` cancelled and return how many."""
+    count = job.items.filter(status=status).update(
+        status=JobItem.Status.CANCELLED, message=message, updated_at=timezone.now()
+    )
+    if count:
+        Job.objects.filter(pk=job.pk).update(done=F("done") + count)
+    return count
+
+
+RETRIED_ITEM_STATUSES = (JobItem.Status.FAILED, JobItem.Status.CANCELLED)
+
+
 def job_retry(*, job: Job, user: User) -> Job | None:
-    """Create a job with copies of a finished job's failed items.
+    """Create a job with copies of a finished job's failed and cancelled items.
 
     The new job has the same kind, parameters and dry-run flag and links back
     through ``retry_of``. The caller queues it. Returns None when the job is
-    unfinished or has no failed item.
+    unfinished or has no failed or cancelled item.
     """
     if not job.finished:
         return None
-    failed = list(job.items.filter(status=JobItem.Status.FAILED).order_by("id"))
+    failed = list(job.items.filter(status__in=RETRIED_ITEM_STATUSES).order_by("id"))
     if not failed:
         return None
     specs = [
@@ -375,11 +467,14 @@ def job_retry(*, job: Job, user: User) -> Job | None:
             operation="job_retry",
             outcome=AuditEntry.Outcome.QUEUED,
             parameters={"job_id": job.pk, "retry_job_id": retry.pk},
-            message=f"Retrying {len(specs)} failed items of job {job.pk}",
+            message=f"Retrying {len(specs)} failed or cancelled items of job {job.pk}",
             job=retry,
         )
     logger.info(
-        "job %s retries %s failed items of job %s", retry.pk, len(specs), job.pk
+        "job %s retries %s failed or cancelled items of job %s",
+        retry.pk,
+        len(specs),
+        job.pk,
     )
     return retry
 

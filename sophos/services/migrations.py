@@ -262,8 +262,11 @@ def migration_job_run(*, job_id: int) -> Job:
     job = Job.objects.select_related("requested_by").get(pk=job_id)
     sending = Tenant.objects.get(pk=job.parameters["sending_tenant_id"])
     receiving = Tenant.objects.get(pk=job.parameters["receiving_tenant_id"])
+    if not jobs.job_start(job=job):
+        # Cancelled before it ran, or started by an earlier delivery.
+        logger.warning("migration job %s is %s, so it is not run", job.pk, job.status)
+        return jobs.job_finish_when_done(job_id=job.pk) or job
     items = {item.target: item for item in job.items.order_by("pk")}
-    jobs.job_start(job=job)
     for item in items.values():
         jobs.job_item_start(item=item)
 

@@ -259,7 +259,7 @@ def sync_item_run(*, item_id: int) -> JobItem:
 
 def _item_run(job: Job, item: JobItem) -> None:
     if Job.objects.filter(pk=job.pk, status=Job.Status.CANCELLED).exists():
-        jobs.job_item_skip(item=item, message="Cancelled.")
+        jobs.job_item_cancel(item=item)
         return
     tenant = None
     if item.tenant_id is not None:

@@ -129,7 +129,8 @@ def tenants_rename_run(*, job_id: int) -> Job:
 
 
 def _rename_item(job: Job, item: JobItem, *, supported: bool) -> None:
-    jobs.job_item_start(item=item)
+    if not jobs.job_item_start(item=item):
+        return
     tenants = Tenant.objects.select_related("connection")
     target = tenants.filter(pk=item.tenant_id).first() if item.tenant_id else None
     if target is None:

@@ -498,7 +498,7 @@ def test_job_cancel_post(owner_client, owner):
     job.refresh_from_db()
     assert response.status_code == 302
     assert job.status == Job.Status.CANCELLED
-    assert set(job.items.values_list("status", flat=True)) == {"skipped"}
+    assert set(job.items.values_list("status", flat=True)) == {"cancelled"}
 
 
 def test_job_retry_post(

@@ -1,3 +1,4 @@
+import datetime as dt
 import json
 
 import pytest
@@ -117,3 +118,113 @@ def test_job_detail_unknown_job_is_404(owner_client):
     response = owner_client.get(reverse("job_detail", args=[999999]))
 
     assert response.status_code == 404
+
+
+# -- stalled jobs ---------------------------------------------------------------------
+
+
+def _quiet(job, minutes):
+    moment = timezone.now() - dt.timedelta(minutes=minutes)
+    Job.objects.filter(pk=job.pk).update(started_at=moment)
+    job.items.update(updated_at=moment)
+
+
+@pytest.fixture
+def stalled_job(owner):
+    job = make_job(items=2, status=Job.Status.RUNNING, requested_by=owner, done=0)
+    first = job.items.first()
+    JobItem.objects.filter(pk=first.pk).update(status=JobItem.Status.RUNNING)
+    _quiet(job, minutes=20)
+    return job
+
+
+def test_job_detail_shows_stalled_job(owner_client, stalled_job):
+    response = owner_client.get(_detail_url(stalled_job))
+
+    html = response.content.decode()
+    assert response.context["stalled"] is True
+    assert "This job has stalled." in html
+    assert "None of its items has changed for 15 minutes" in html
+    assert "then start it again" in html
+    assert reverse("fleet_ops:job_cancel", args=[stalled_job.pk]) in html
+
+
+def test_job_detail_region_shows_stall(owner_client, stalled_job):
+    response = owner_client.get(
+        _detail_url(stalled_job),
+        headers={"HX-Request": "true", "HX-Target": "job-detail"},
+    )
+
+    assert "This job has stalled." in response.content.decode()
+
+
+def test_busy_running_job_is_not_stalled(owner_client, running_job):
+    response = owner_client.get(_detail_url(running_job))
+
+    assert response.context["stalled"] is False
+    assert "has stalled" not in response.content.decode()
+
+
+def test_cancelled_stalled_job_offers_cancel(owner_client, stalled_job):
+    Job.objects.filter(pk=stalled_job.pk).update(status=Job.Status.CANCELLED)
+
+    response = owner_client.get(_detail_url(stalled_job))
+
+    html = response.content.decode()
+    assert "This job has stalled." in html
+    assert reverse("fleet_ops:job_cancel", args=[stalled_job.pk]) in html
+
+
+def test_cancelled_busy_job_says_cancelling(owner_client, running_job):
+    Job.objects.filter(pk=running_job.pk).update(status=Job.Status.CANCELLED)
+
+    response = owner_client.get(_detail_url(running_job))
+
+    html = response.content.decode()
+    assert "Cancelling: the queued items are cancelled" in html
+    assert reverse("fleet_ops:job_cancel", args=[running_job.pk]) not in html
+
+
+def test_cancel_stalled_job_ends_it(owner_client, stalled_job):
+    response = owner_client.post(
+        reverse("fleet_ops:job_cancel", args=[stalled_job.pk]), follow=True
+    )
+
+    stalled_job.refresh_from_db()
+    html = response.content.decode()
+    assert stalled_job.status == Job.Status.CANCELLED
+    assert stalled_job.finished_at is not None
+    assert "Job cancelled. Its unfinished items are cancelled." in html
+    assert "The worker stopped before this item finished" in html
+    assert "has stalled" not in html
+    assert set(stalled_job.items.values_list("status", flat=True)) == {"cancelled"}
+
+
+def test_cancel_busy_job_waits_for_worker(owner_client, running_job):
+    last = running_job.items.last()
+    JobItem.objects.filter(pk=last.pk).update(status=JobItem.Status.RUNNING)
+
+    response = owner_client.post(
+        reverse("fleet_ops:job_cancel", args=[running_job.pk]), follow=True
+    )
+
+    running_job.refresh_from_db()
+    html = response.content.decode()
+    assert "the item running now ends when its worker finishes it" in html
+    assert running_job.finished_at is None
+
+
+def test_retry_button_counts_cancelled_items(owner_client, owner):
+    job = make_job(
+        kind="tamper.enable",
+        status=Job.Status.CANCELLED,
+        finished_at=timezone.now(),
+        requested_by=owner,
+    )
+    for status in ("failed", "cancelled", "cancelled", "succeeded"):
+        JobItem.objects.create(job=job, target=status, status=status)
+
+    html = owner_client.get(_detail_url(job)).content.decode()
+
+    assert "Retry the 3 failed or cancelled items" in html
+    assert "<strong>2</strong>cancelled" in html

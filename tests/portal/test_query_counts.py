@@ -3,7 +3,8 @@
 Each page is requested over a mirror of 2 tenants with 3 endpoints and 3
 alerts each, then over the same mirror grown to 60 tenants with 120 endpoints
 and 120 alerts each, which is more than one page of each list. The second
-request must run exactly as many queries as the first. A page whose count
+request must run exactly as many queries as the first. The job page is
+requested the same way for a job with 3 items, then 120. A page whose count
 grows is doing work per row: a missing ``select_related``, a query in a
 template loop, or a counter computed instead of read.
 """
@@ -21,7 +22,7 @@ from django.utils import timezone
 
 from portal.partner.billing import billing_month_get
 from portal.partner.models import BillingMonth
-from sophos.models import Alert, Connection, Endpoint, Tenant
+from sophos.models import Alert, Connection, Endpoint, Job, JobItem, Tenant
 from sophos.services.billing import BillingRow, billing_report
 from tests.portal.factories import make_connection
 
@@ -167,3 +168,45 @@ def test_page_query_count_is_constant(owner_client, django_assert_num_queries, p
     assert response.status_code == 200
     assert Tenant.objects.count() == LARGE[0]
     assert len(response.context["page"]) == 50
+
+
+JOB_STATES = {
+    "running": {"status": Job.Status.RUNNING},
+    "cancelling": {"status": Job.Status.CANCELLED},
+    "finished": {"status": Job.Status.PARTIAL, "finished_at": timezone.now()},
+}
+
+
+def add_job_items(job: Job, start: int, stop: int) -> None:
+    """Add items numbered ``start`` to ``stop``, in every status in turn."""
+    statuses = list(JobItem.Status)
+    JobItem.objects.bulk_create(
+        JobItem(
+            job=job,
+            target=f"target-{number:04d}",
+            status=statuses[number % len(statuses)],
+            message=f"Item {number}",
+        )
+        for number in range(start, stop)
+    )
+
+
+@pytest.mark.parametrize("state", JOB_STATES)
+def test_job_page_query_count_is_constant(
+    owner_client, owner, django_assert_num_queries, state
+):
+    job = Job.objects.create(
+        kind="sync", title="Sync", requested_by=owner, **JOB_STATES[state]
+    )
+    add_job_items(job, 0, SMALL[1])
+    url = reverse("job_detail", args=[job.pk])
+    small = count_queries(owner_client, url)
+
+    add_job_items(job, SMALL[1], LARGE[1])
+    owner_client.get(url)
+
+    with django_assert_num_queries(small):
+        response = owner_client.get(url)
+
+    assert response.status_code == 200
+    assert len(response.context["items"]) == LARGE[1]

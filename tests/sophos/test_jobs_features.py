@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
+from django.utils import timezone
 
 from portal.accounts.models import Role
 from sophos.errors import Forbidden
@@ -142,7 +145,7 @@ def test_summary_counts_items(operation, calls, owner_user, tenant, start):
     assert summary.unfinished == 0
 
 
-def test_cancel_mid_run_skips_the_rest(operation, calls, owner_user, tenant, start):
+def test_cancel_mid_run_cancels_the_rest(operation, calls, owner_user, tenant, start):
     calls["cancel_after"] = "a"
 
     job = start(owner_user, tenant)
@@ -151,8 +154,8 @@ def test_cancel_mid_run_skips_the_rest(operation, calls, owner_user, tenant, sta
     assert calls["seen"] == ["a"]
     assert _outcomes(job) == [
         ("a", "succeeded", "Touched a."),
-        ("b", "skipped", "Cancelled."),
-        ("c", "skipped", "Cancelled."),
+        ("b", "cancelled", "Cancelled."),
+        ("c", "cancelled", "Cancelled."),
     ]
     assert job.finished_at is not None
     audit = AuditEntry.objects.get(operation="job_cancel")
@@ -172,7 +175,7 @@ def test_cancel_before_run_ends_job(owner_user, tenant):
     assert cancelled is True
     assert job.status == Job.Status.CANCELLED
     assert job.finished_at is not None
-    assert _outcomes(job) == [("x", "skipped", "Cancelled.")]
+    assert _outcomes(job) == [("x", "cancelled", "Cancelled.")]
 
 
 def test_cancelled_job_is_not_started(owner_user, tenant, start):
@@ -275,3 +278,201 @@ def test_start_records_audit_entry(operation, owner_user, tenant, start):
 def test_unknown_kind_raises(owner_user, start):
     with pytest.raises(ValueError, match="Unknown fleet operation"):
         base.operation_start(kind="nothing.here", user=owner_user, parameters={})
+
+
+# -- stalled jobs and cancel ------------------------------------------------------
+
+
+def _running_job(user, tenant, statuses, *, quiet_minutes=0, kind=KIND):
+    """Return a running job with one item per status, quiet for some minutes."""
+    job = jobs.job_create(
+        kind=kind,
+        title="Touch things",
+        user=user,
+        items=[
+            ItemSpec(target=name, label=name, tenant_id=tenant.pk)
+            for name in "abcdefgh"[: len(statuses)]
+        ],
+    )
+    jobs.job_start(job=job)
+    for item, status in zip(job.items.order_by("id"), statuses, strict=True):
+        if status == "running":
+            jobs.job_item_start(item=item)
+        elif status == "succeeded":
+            jobs.job_item_succeed(item=item, message=f"Touched {item.target}.")
+    _age(job, minutes=quiet_minutes)
+    job.refresh_from_db()
+    return job
+
+
+def _age(job, *, minutes):
+    moment = timezone.now() - dt.timedelta(minutes=minutes)
+    Job.objects.filter(pk=job.pk).update(started_at=moment)
+    job.items.update(updated_at=moment)
+
+
+def test_job_stalled_after_quiet_minutes(owner_user, tenant, settings):
+    settings.PORTAL_JOB_STALL_AFTER_MINUTES = 15
+    quiet = _running_job(owner_user, tenant, ["running", "queued"], quiet_minutes=16)
+    busy = _running_job(owner_user, tenant, ["running", "queued"], quiet_minutes=14)
+
+    assert jobs.job_stalled(job=quiet) is True
+    assert jobs.job_stalled(job=busy) is False
+
+
+def test_job_stalled_follows_the_setting(owner_user, tenant, settings):
+    job = _running_job(owner_user, tenant, ["running"], quiet_minutes=16)
+    settings.PORTAL_JOB_STALL_AFTER_MINUTES = 30
+
+    assert jobs.job_stalled(job=job) is False
+
+
+def test_job_without_items_stalls_from_start(owner_user, tenant):
+    job = _running_job(owner_user, tenant, [], quiet_minutes=60)
+
+    assert jobs.job_stalled(job=job) is True
+
+
+def test_finished_job_never_stalls(operation, owner_user, tenant, start):
+    job = start(owner_user, tenant)
+    _age(job, minutes=60)
+
+    assert jobs.job_stalled(job=job) is False
+
+
+def test_cancel_ends_queued_items_at_once(owner_user, tenant):
+    job = _running_job(owner_user, tenant, ["succeeded", "running", "queued"])
+
+    cancelled = jobs.job_cancel(job=job, user=owner_user)
+
+    assert cancelled is True
+    assert job.status == Job.Status.CANCELLED
+    assert _outcomes(job) == [
+        ("a", "succeeded", "Touched a."),
+        ("b", "running", ""),
+        ("c", "cancelled", "Cancelled."),
+    ]
+    assert job.done == 2
+    assert job.finished_at is None
+
+
+def test_live_worker_finishes_item_after_cancel(owner_user, tenant):
+    job = _running_job(owner_user, tenant, ["running", "queued"])
+    jobs.job_cancel(job=job, user=owner_user)
+    item = job.items.get(target="a")
+
+    jobs.job_item_succeed(item=item, message="Touched a.")
+    finished = jobs.job_finish_when_done(job_id=job.pk)
+
+    assert finished is not None
+    assert finished.status == Job.Status.CANCELLED
+    assert finished.done == 2
+    assert _outcomes(job) == [
+        ("a", "succeeded", "Touched a."),
+        ("b", "cancelled", "Cancelled."),
+    ]
+
+
+def test_cancel_stalled_job_closes_running_items(owner_user, tenant):
+    job = _running_job(
+        owner_user, tenant, ["succeeded", "running", "queued"], quiet_minutes=20
+    )
+
+    cancelled = jobs.job_cancel(job=job, user=owner_user)
+
+    assert cancelled is True
+    assert job.status == Job.Status.CANCELLED
+    assert job.finished_at is not None
+    assert job.done == 3
+    assert _outcomes(job) == [
+        ("a", "succeeded", "Touched a."),
+        ("b", "cancelled", jobs.WORKER_STOPPED_MESSAGE),
+        ("c", "cancelled", "Cancelled."),
+    ]
+    audit = AuditEntry.objects.get(operation="job_cancel")
+    assert audit.parameters["stalled"] is True
+    assert audit.parameters["items_cancelled"] == 2
+
+
+def test_second_cancel_closes_stalled_items(owner_user, tenant):
+    job = _running_job(owner_user, tenant, ["running", "queued"])
+    jobs.job_cancel(job=job, user=owner_user)
+    _age(job, minutes=20)
+    job.refresh_from_db()
+
+    cancelled = jobs.job_cancel(job=job, user=owner_user)
+
+    assert cancelled is True
+    assert job.finished_at is not None
+    assert _outcomes(job) == [
+        ("a", "cancelled", jobs.WORKER_STOPPED_MESSAGE),
+        ("b", "cancelled", "Cancelled."),
+    ]
+    assert AuditEntry.objects.filter(operation="job_cancel").count() == 2
+
+
+def test_second_cancel_of_busy_job_changes_nothing(owner_user, tenant):
+    job = _running_job(owner_user, tenant, ["running", "queued"])
+    jobs.job_cancel(job=job, user=owner_user)
+
+    cancelled = jobs.job_cancel(job=job, user=owner_user)
+
+    assert cancelled is False
+    assert job.items.get(target="a").status == JobItem.Status.RUNNING
+    assert AuditEntry.objects.filter(operation="job_cancel").count() == 1
+
+
+def test_late_worker_outcome_replaces_cancel(owner_user, tenant):
+    job = _running_job(owner_user, tenant, ["running", "queued"], quiet_minutes=20)
+    item = job.items.get(target="a")
+    jobs.job_cancel(job=job, user=owner_user)
+
+    jobs.job_item_succeed(item=item, message="Touched a.", correlation_id="c-1")
+
+    job.refresh_from_db()
+    item.refresh_from_db()
+    assert item.status == JobItem.Status.SUCCEEDED
+    assert item.message == "Touched a."
+    assert item.correlation_id == "c-1"
+    assert job.done == 2
+    assert job.status == Job.Status.CANCELLED
+
+
+def test_cancelled_item_is_not_started(owner_user, tenant):
+    job = _running_job(owner_user, tenant, ["queued"])
+    item = job.items.get()
+    jobs.job_cancel(job=job, user=owner_user)
+
+    started = jobs.job_item_start(item=item)
+
+    item.refresh_from_db()
+    assert started is False
+    assert item.status == JobItem.Status.CANCELLED
+
+
+def test_summary_counts_cancelled_items(owner_user, tenant):
+    job = _running_job(owner_user, tenant, ["succeeded", "running", "queued"])
+    jobs.job_cancel(job=job, user=owner_user)
+
+    summary = jobs.job_summary(items=job.items.all())
+
+    assert summary.cancelled == 1
+    assert summary.running == 1
+    assert summary.unfinished == 1
+
+
+def test_retry_runs_cancelled_items_again(
+    operation, calls, owner_user, tenant, django_capture_on_commit_callbacks
+):
+    job = _running_job(
+        owner_user, tenant, ["succeeded", "running", "queued"], quiet_minutes=20
+    )
+    jobs.job_cancel(job=job, user=owner_user)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        retry = base.operation_retry(job=job, user=owner_user)
+
+    retry.refresh_from_db()
+    assert calls["seen"] == ["b", "c"]
+    assert retry.status == Job.Status.SUCCEEDED
+    assert [item.target for item in retry.items.order_by("id")] == ["b", "c"]

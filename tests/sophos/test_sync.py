@@ -300,7 +300,7 @@ def test_job_finish_when_done_finishes_once(demo_connection):
     assert second is None
 
 
-def test_cancelled_job_skips_its_remaining_items(demo_connection, queued_tasks):
+def test_cancelled_job_cancels_its_remaining_items(demo_connection, queued_tasks):
     job = run_sync()
     Job.objects.filter(pk=job.pk).update(status=Job.Status.CANCELLED)
 
@@ -309,7 +309,7 @@ def test_cancelled_job_skips_its_remaining_items(demo_connection, queued_tasks):
 
     job.refresh_from_db()
     statuses = set(job.items.values_list("status", flat=True))
-    assert statuses == {JobItem.Status.SKIPPED}
+    assert statuses == {JobItem.Status.CANCELLED}
     assert job.status == Job.Status.CANCELLED
     assert job.finished_at is not None
 

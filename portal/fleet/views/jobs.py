@@ -27,10 +27,16 @@ def _job(request: HttpRequest, job_id: int) -> Job:
 @login_required
 def job_cancel(request: HttpRequest, job_id: int) -> HttpResponse:
     job = _job(request, job_id)
-    if jobs.job_cancel(job=job, user=request.user):
-        messages.success(request, "Job cancelled. Items not yet run are skipped.")
+    if not jobs.job_cancel(job=job, user=request.user):
+        messages.info(request, "The job has already finished or been cancelled.")
+    elif job.finished_at is None:
+        messages.success(
+            request,
+            "Job cancelled. Its queued items are cancelled, and the item running "
+            "now ends when its worker finishes it.",
+        )
     else:
-        messages.info(request, "The job has already finished.")
+        messages.success(request, "Job cancelled. Its unfinished items are cancelled.")
     return redirect("job_detail", job_id=job.pk)
 
 

@@ -220,10 +220,11 @@ def job_queue(*, job: Job) -> None:
 
 
 def job_retryable(*, job: Job) -> bool:
-    """Return whether ``job_retry`` can run the job's failed items again."""
+    """Return whether ``job_retry`` can run the job's failed or cancelled
+    items again."""
     if not job.finished or operation_get(job.kind) is None:
         return False
-    return job.items.filter(status=JobItem.Status.FAILED).exists()
+    return job.items.filter(status__in=jobs.RETRIED_ITEM_STATUSES).exists()
 
 
 def operation_retry(*, job: Job, user: User) -> Job | None:
@@ -265,7 +266,7 @@ def job_run(*, job_id: int) -> Job:
         return jobs.job_finish(job=job, error=f"Internal error: {exc}")
     if jobs.job_cancelled(job_id=job.pk):
         job.items.filter(status=JobItem.Status.QUEUED).update(
-            status=JobItem.Status.SKIPPED, message=jobs.CANCELLED_MESSAGE
+            status=JobItem.Status.CANCELLED, message=jobs.CANCELLED_MESSAGE
         )
     finished = jobs.job_finish_when_done(job_id=job.pk)
     return finished or Job.objects.get(pk=job.pk)
