@@ -3,7 +3,7 @@ from django.urls import reverse
 
 from portal.accounts.models import Role
 from sophos.models import AuditEntry, Job, JobItem, Tenant
-from sophos.services import migrations
+from sophos.services import jobs, migrations
 from tests.portal.factories import make_user
 from tests.portal.simulator_calls import record_writes, reject
 
@@ -118,6 +118,26 @@ def test_migration_create_job_fails_items_on_rejection(
     assert item.status == JobItem.Status.FAILED
     assert "Bad request." in item.message
     assert item.correlation_id
+
+
+def test_cancelled_migration_job_is_not_run(tenants, monkeypatch):
+    sending, receiving = tenants
+    owner = make_user(roles=[Role.OWNER])
+    job = migrations.migration_job_start(
+        user=owner,
+        sending_tenant=sending,
+        receiving_tenant=receiving,
+        endpoint_ids=_endpoint_ids(sending),
+    )
+    jobs.job_cancel(job=job, user=owner)
+    writes = record_writes(monkeypatch)
+
+    migrations.migration_job_run(job_id=job.pk)
+
+    job.refresh_from_db()
+    assert writes == []
+    assert job.status == Job.Status.CANCELLED
+    assert set(job.items.values_list("status", flat=True)) == {"cancelled"}
 
 
 def test_migration_create_needs_endpoints(owner_client, tenants, monkeypatch):
