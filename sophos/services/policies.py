@@ -258,7 +258,8 @@ def setting_label(key: str) -> str:
 def _kind_of(value: Any, metadata: SettingMetadata | None) -> str:
     if metadata is not None:
         if metadata.choices:
-            return ENUM
+            # An array setting with choices takes several of them.
+            return LIST if isinstance(value, list) else ENUM
         if metadata.type in _METADATA_KINDS:
             return _METADATA_KINDS[metadata.type]
     if isinstance(value, bool):

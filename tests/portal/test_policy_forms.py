@@ -105,7 +105,9 @@ def test_edit_form_rejects_enum_outside_choices():
     )
 
     assert not form.is_valid()
-    assert "setting-mode" in form.errors
+    assert form.errors["setting-mode"] == [
+        'Invalid value "turbo". Choose one of: fast.'
+    ]
 
 
 def test_edit_form_shows_structured_values_read_only():
@@ -123,3 +125,107 @@ def test_edit_form_of_base_policy_has_settings_only():
     )
 
     assert set(form.fields) == {"setting-a"}
+
+
+def _form_data(**settings):
+    return {"name": "Strict", "enabled": "on", "priority": "5", **settings}
+
+
+def test_edit_form_rejects_time_out_of_range():
+    policy = _policy(
+        _setting("endpoint.scans.scheduled.hour", "21:00", policies.STRING)
+    )
+
+    form = PolicyEditForm(
+        _form_data(**{"setting-endpoint.scans.scheduled.hour": "25:99"}),
+        policy=policy,
+    )
+
+    errors = form.errors["setting-endpoint.scans.scheduled.hour"]
+    assert not form.is_valid()
+    assert errors == [
+        'Invalid time "25:99". Enter a time of day as HH:MM, from 00:00 to 23:59.'
+    ]
+
+
+def test_edit_form_rejects_hours_out_of_range():
+    policy = _policy(
+        _setting("key-expiration", 24, policies.INTEGER, unit="hours"),
+    )
+
+    form = PolicyEditForm(
+        _form_data(**{"setting-key-expiration": "9000"}), policy=policy
+    )
+
+    assert not form.is_valid()
+    assert form.errors["setting-key-expiration"] == [
+        "9000 hours is out of range. Enter a whole number from 1 to 8760 hours."
+    ]
+
+
+def test_edit_form_rejects_text_in_number_field():
+    policy = _policy(
+        _setting("key-expiration", 24, policies.INTEGER, unit="hours"),
+    )
+
+    form = PolicyEditForm(
+        _form_data(**{"setting-key-expiration": "soon"}), policy=policy
+    )
+
+    assert not form.is_valid()
+    assert form.errors["setting-key-expiration"] == [
+        "Invalid value. Enter a whole number from 1 to 8760 hours."
+    ]
+
+
+def test_edit_form_rejects_unknown_day():
+    policy = _policy(_setting("scans.days", ["monday"], policies.LIST))
+
+    form = PolicyEditForm(
+        _form_data(**{"setting-scans.days": "monday, funday"}), policy=policy
+    )
+
+    assert not form.is_valid()
+    assert 'Invalid entries: "funday".' in form.errors["setting-scans.days"][0]
+
+
+def test_edit_form_keeps_unchanged_value_outside_range():
+    policy = _policy(
+        _setting("key-expiration", 50_000, policies.INTEGER, unit="hours"),
+        _setting("hour", "21:00", policies.STRING),
+    )
+
+    form = PolicyEditForm(
+        _form_data(**{"setting-key-expiration": "50000", "setting-hour": "7:30"}),
+        policy=policy,
+    )
+
+    assert form.is_valid(), form.errors
+    assert form.changes() == {"settings": {"hour": "07:30"}}
+
+
+def test_edit_form_invalid_setting_blocks_other_changes():
+    policy = _policy(_setting("hour", "21:00", policies.STRING))
+
+    form = PolicyEditForm(
+        {"name": "Renamed", "priority": "5", "setting-hour": "99:00"}, policy=policy
+    )
+
+    assert not form.is_valid()
+    assert list(form.errors) == ["setting-hour"]
+
+
+def test_setting_field_help_says_what_to_enter():
+    field = setting_field(_setting("scans.hour", "21:00", policies.STRING))
+
+    assert "Enter a time of day as HH:MM, from 00:00 to 23:59." in field.help_text
+    assert field.widget.attrs["placeholder"] == "HH:MM"
+
+
+def test_setting_field_number_input_has_range():
+    field = setting_field(
+        _setting("key-expiration", 24, policies.INTEGER, unit="hours")
+    )
+
+    assert field.widget.attrs["min"] == "1"
+    assert field.widget.attrs["max"] == "8760"

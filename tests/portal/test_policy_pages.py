@@ -229,6 +229,43 @@ def test_policy_edit_invalid_priority(owner_client, tenant, policy, monkeypatch)
     assert writes == []
 
 
+def test_policy_edit_rejects_invalid_time(owner_client, tenant, policy, monkeypatch):
+    detail = policies.policy_get(tenant=tenant, policy_id=policy.id)
+    writes = record_writes(monkeypatch)
+
+    response = owner_client.post(
+        _url("policy_edit", tenant, policy.id),
+        _edit_data(detail, name="Renamed", **{f"setting-{HOUR}": "25:99"}),
+    )
+
+    html = response.content.decode()
+    field = re.search(
+        rf'<div class="field field-invalid" id="field-setting-{HOUR}">'
+        r".*?</div>",
+        html,
+        re.S,
+    )
+    assert response.status_code == 400
+    assert writes == []
+    assert field is not None
+    assert "Invalid time &quot;25:99&quot;." in field.group(0)
+    assert "HH:MM, from 00:00 to 23:59" in field.group(0)
+    assert policies.policy_get(tenant=tenant, policy_id=policy.id).name == detail.name
+
+
+def test_policy_edit_sends_padded_time(owner_client, tenant, policy):
+    detail = policies.policy_get(tenant=tenant, policy_id=policy.id)
+
+    response = owner_client.post(
+        _url("policy_edit", tenant, policy.id),
+        _edit_data(detail, **{f"setting-{HOUR}": "7:30"}),
+    )
+
+    updated = policies.policy_get(tenant=tenant, policy_id=policy.id)
+    assert response.status_code == 302
+    assert updated.setting(HOUR).value == "07:30"
+
+
 def test_policy_edit_sophos_error(owner_client, tenant, policy, monkeypatch):
     detail = policies.policy_get(tenant=tenant, policy_id=policy.id)
     rejected = reject(monkeypatch, "PATCH", r"/policies/", 400, "Invalid setting")

@@ -2,7 +2,10 @@
 
 ``PolicyEditForm`` makes one field per editable setting: a checkbox for a
 boolean, a number input for a number, a select for a value with choices,
-a text input for text and a comma-separated text input for a list.
+a text input for text and a comma-separated text input for a list. Each
+changed value is then checked against its ``policy_values.SettingRule``
+(a time within 00:00-23:59, a number within its range, days of the week),
+so a form with one invalid value sends nothing.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from typing import Any
 
 from django import forms
 
-from sophos.services import policies
+from sophos.services import policies, policy_values
 from sophos.services.policies import (
     PolicyAssignment,
     PolicyDetail,
@@ -70,21 +73,40 @@ def setting_field_name(key: str) -> str:
     return SETTING_PREFIX + key
 
 
-def _help_text(setting: PolicySetting) -> str:
+def _help_text(setting: PolicySetting, rule: policy_values.SettingRule) -> str:
     parts = [f"Key {setting.key}."]
     if setting.unit:
         parts.append(f"Unit: {setting.unit}.")
     if setting.has_recommended:
         parts.append(f"Recommended: {setting.recommended_text}.")
-    if setting.kind == policies.LIST:
-        parts.append("Separate values with commas.")
+    if setting.kind != policies.BOOLEAN:
+        parts.append(rule.hint)
     return " ".join(parts)
 
 
+def _number_attrs(rule: policy_values.SettingRule) -> dict[str, str]:
+    attrs = {}
+    if rule.minimum is not None:
+        attrs["min"] = f"{rule.minimum:g}"
+    if rule.maximum is not None:
+        attrs["max"] = f"{rule.maximum:g}"
+    return attrs
+
+
 def setting_field(setting: PolicySetting) -> forms.Field:
-    """Return the form field that edits one setting."""
+    """Return the form field that edits one setting.
+
+    The field parses the input; ``PolicyEditForm.clean`` checks the parsed
+    value against the setting's rule.
+    """
+    rule = policy_values.setting_rule(setting)
     label = setting.label
-    help_text = _help_text(setting)
+    help_text = _help_text(setting, rule)
+    # Django's own messages name no format, so these repeat the hint.
+    messages = {
+        "required": f"This setting needs a value. {rule.hint}",
+        "invalid": f"Invalid value. {rule.hint}",
+    }
     value = setting.value
     if setting.kind == policies.BOOLEAN:
         return forms.BooleanField(
@@ -92,18 +114,34 @@ def setting_field(setting: PolicySetting) -> forms.Field:
         )
     if setting.kind == policies.INTEGER:
         return forms.IntegerField(
-            label=label, required=value is not None, initial=value, help_text=help_text
+            label=label,
+            required=value is not None,
+            initial=value,
+            help_text=help_text,
+            error_messages=messages,
+            widget=forms.NumberInput(attrs=_number_attrs(rule)),
         )
     if setting.kind == policies.NUMBER:
         return forms.FloatField(
-            label=label, required=value is not None, initial=value, help_text=help_text
+            label=label,
+            required=value is not None,
+            initial=value,
+            help_text=help_text,
+            error_messages=messages,
+            widget=forms.NumberInput(attrs={**_number_attrs(rule), "step": "any"}),
         )
     if setting.kind == policies.ENUM:
-        choices = [(choice, choice) for choice in setting.choices]
-        if value is not None and str(value) not in setting.choices:
-            choices.insert(0, (str(value), str(value)))
+        choices = [(choice, choice) for choice in rule.choices]
         return forms.ChoiceField(
-            label=label, choices=choices, initial=value, help_text=help_text
+            label=label,
+            choices=choices,
+            initial=value,
+            help_text=help_text,
+            error_messages={
+                # Django fills in %(value)s, so a % in a choice is escaped.
+                "invalid_choice": 'Invalid value "%(value)s". '
+                + rule.hint.replace("%", "%%")
+            },
         )
     if setting.kind == policies.LIST:
         return forms.CharField(
@@ -113,12 +151,18 @@ def setting_field(setting: PolicySetting) -> forms.Field:
             initial=", ".join(str(item) for item in value or []),
             help_text=help_text,
         )
+    attrs = {}
+    if rule.kind == policy_values.TIME:
+        attrs = {"placeholder": "HH:MM", "inputmode": "numeric", "size": "5"}
+    elif rule.kind == policy_values.DATE_TIME:
+        attrs = {"placeholder": "YYYY-MM-DD HH:MM"}
     return forms.CharField(
         label=label,
         required=False,
         max_length=TEXT_MAX_LENGTH,
         initial="" if value is None else value,
         help_text=help_text,
+        widget=forms.TextInput(attrs=attrs),
     )
 
 
@@ -157,6 +201,8 @@ class PolicyEditForm(forms.Form):
         )
         super().__init__(*args, **kwargs)
         self.policy = policy
+        # The checked values of every editable setting, by key, after clean().
+        self.setting_values: dict[str, Any] = {}
         if policy.is_base:
             for name in ("name", "enabled", "priority"):
                 del self.fields[name]
@@ -164,6 +210,21 @@ class PolicyEditForm(forms.Form):
         self.read_only = [s for s in policy.settings if not s.editable]
         for setting in self.editable:
             self.fields[setting_field_name(setting.key)] = setting_field(setting)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        parsed = {
+            setting.key: _cleaned_setting(
+                setting, cleaned[setting_field_name(setting.key)]
+            )
+            for setting in self.editable
+            if setting_field_name(setting.key) in cleaned
+        }
+        checked, errors = policy_values.settings_check(self.editable, parsed)
+        for key, message in errors.items():
+            self.add_error(setting_field_name(key), message)
+        self.setting_values = checked
+        return cleaned
 
     def setting_fields(self) -> list[forms.BoundField]:
         return [self[setting_field_name(s.key)] for s in self.editable]
@@ -185,8 +246,7 @@ class PolicyEditForm(forms.Form):
                 changed[name] = self.cleaned_data[name]
         settings = {}
         for setting in self.editable:
-            cleaned = self.cleaned_data[setting_field_name(setting.key)]
-            value = _cleaned_setting(setting, cleaned)
+            value = self.setting_values[setting.key]
             if value != setting.value:
                 settings[setting.key] = value
         if settings:
