@@ -83,6 +83,42 @@ def test_alerts_htmx_returns_table_only(owner_client, alert):
     assert f'id="alert-{alert.pk}"' in html
 
 
+def _table_region(html):
+    return re.search(r'<div id="alerts-table"[^>]*>', html).group(0)
+
+
+def test_alerts_table_reloads_when_job_finishes(owner_client, alert):
+    response = owner_client.get(_list_url(alert.tenant), {"severity": "high"})
+
+    region = unescape(_table_region(response.content.decode()))
+    assert 'hx-trigger="jobFinished from:body"' in region
+    assert f'hx-get="{_list_url(alert.tenant)}?severity=high"' in region
+    assert 'hx-swap="outerHTML"' in region
+    assert "every" not in region
+
+
+def test_alerts_filter_ignores_bulk_select(owner_client, alert):
+    response = owner_client.get(_list_url(alert.tenant))
+
+    html = response.content.decode()
+    filter_form = re.search(r'<form id="alert-filter"[^>]*>', html).group(0)
+    assert 'hx-trigger="submit, change from:find select"' in filter_form
+
+
+def test_alerts_table_reload_keeps_page(owner_client, alert):
+    query = {"category": "malware", "after": "cursor-1", "page": "2"}
+
+    response = owner_client.get(
+        _list_url(alert.tenant), query, headers={"HX-Request": "true"}
+    )
+
+    region = unescape(_table_region(response.content.decode()))
+    assert (
+        f'hx-get="{_list_url(alert.tenant)}?category=malware&after=cursor-1&page=2"'
+        in region
+    )
+
+
 @pytest.mark.parametrize(
     ("query", "expected"),
     [

@@ -1,4 +1,8 @@
 import datetime as dt
+import re
+import uuid
+from html import unescape
+from urllib.parse import urlencode
 
 import pytest
 from django.urls import reverse
@@ -7,6 +11,7 @@ from django.utils import timezone
 from portal.accounts.models import Role
 from sophos.models import AuditEntry, Job, JobItem, Tenant
 from sophos.services import firewalls
+from sophos.services.jobs import job_create
 from tests.portal.factories import make_user
 from tests.portal.simulator_calls import record_writes, reject
 
@@ -235,6 +240,87 @@ def test_firmware_upgrade_several_runs_as_job(
         for entry in AuditEntry.objects.filter(operation="firewalls_firmware_upgrade")
     ]
     assert all("upgradeAt" in body["firewalls"][0] for body in bodies)
+
+
+def _panel_tag(html):
+    return re.search(r'<section id="firmware-panel"[^>]*>', html).group(0)
+
+
+def test_firmware_panel_reloads_when_job_finishes(
+    owner_client, tenant, django_capture_on_commit_callbacks
+):
+    items = _firewalls(tenant)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = owner_client.post(
+            _url("firewalls_firmware", tenant),
+            _upgrade_data(tenant, items),
+            headers={"HX-Request": "true"},
+        )
+
+    job = Job.objects.get(kind=firewalls.UPGRADE_JOB_KIND)
+    query = urlencode({"ids": [fw.id for fw in items], "job": job.pk}, doseq=True)
+    tag = unescape(_panel_tag(response.content.decode()))
+    assert f'hx-get="{_url("firewalls_firmware", tenant)}?{query}"' in tag
+    assert 'hx-trigger="jobFinished from:body"' in tag
+
+
+def test_firmware_panel_shows_finished_job(
+    owner_client, tenant, django_capture_on_commit_callbacks
+):
+    items = _firewalls(tenant)
+    with django_capture_on_commit_callbacks(execute=True):
+        owner_client.post(
+            _url("firewalls_firmware", tenant), _upgrade_data(tenant, items)
+        )
+    job = Job.objects.get(kind=firewalls.UPGRADE_JOB_KIND)
+
+    response = owner_client.get(
+        _url("firewalls_firmware", tenant),
+        {"ids": [fw.id for fw in items], "job": job.pk},
+        headers={"HX-Request": "true"},
+    )
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert f'id="job-{job.pk}-progress"' in html
+    assert "The upgrade job has finished." in html
+    assert "hx-trigger" not in _panel_tag(html)
+    assert "Available upgrades" in html
+    assert "every 1s" not in html
+
+
+@pytest.mark.parametrize(
+    "job_param", ["abc", "999999", "other-kind", "other-user", "other-tenant"]
+)
+def test_firmware_panel_ignores_foreign_job(client, tenant, job_param):
+    technician = make_user(roles=[Role.TECHNICIAN], tenants=[tenant])
+    other = make_user(roles=[Role.TECHNICIAN], tenants=[tenant])
+    client.force_login(technician)
+    jobs = {
+        "other-kind": job_create(kind="sync", title="Sync", user=technician),
+        "other-user": job_create(
+            kind=firewalls.UPGRADE_JOB_KIND,
+            title="Upgrade",
+            user=other,
+            parameters={"tenant_id": str(tenant.pk)},
+        ),
+        "other-tenant": job_create(
+            kind=firewalls.UPGRADE_JOB_KIND,
+            title="Upgrade",
+            user=technician,
+            parameters={"tenant_id": str(uuid.uuid4())},
+        ),
+    }
+    job_id = jobs[job_param].pk if job_param in jobs else job_param
+    firewall = _firewalls(tenant)[0]
+
+    response = client.get(
+        _url("firewalls_firmware", tenant), {"ids": [firewall.id], "job": job_id}
+    )
+
+    assert response.status_code == 200
+    assert "job-progress" not in response.content.decode()
 
 
 def test_firmware_upgrade_job_reports_failures(

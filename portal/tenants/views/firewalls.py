@@ -3,7 +3,9 @@ group changes, delete, firmware check, upgrade and cancel. Every page reads
 live from Sophos.
 
 An upgrade of one firewall is sent at once; an upgrade of several runs as a
-job whose progress the page polls.
+job whose progress the page polls. When that job finishes, the firmware
+panel reloads with the job in its query string, so it shows the job's result
+beside a fresh firmware check.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import logging
 import uuid
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.http import Http404, HttpResponse
@@ -22,6 +25,7 @@ from django.views.decorators.http import (
     require_POST,
 )
 
+from portal import access
 from portal.tenants.common import (
     Column,
     ConfirmDelete,
@@ -40,8 +44,8 @@ from portal.tenants.common import (
 from portal.tenants.crud import Collection, User, collection_urls
 from portal.tenants.forms import firewalls as firewall_forms
 from sophos.errors import NotFound, SophosError
-from sophos.models import Tenant
-from sophos.services import firewalls
+from sophos.models import Job, Tenant
+from sophos.services import firewalls, fleet
 from sophos.services.firewalls import Firewall, FirewallGroup
 
 logger = logging.getLogger(__name__)
@@ -338,12 +342,42 @@ def firewalls_firmware(request: HtmxHttpRequest, tenant_id: uuid.UUID) -> HttpRe
     )
     context["form"] = form
     if not writing:
+        _add_upgrade_job(request, tenant, context)
         return render_page(request, FIRMWARE_TEMPLATE, "firmware-panel", context)
     if not form.is_valid():
         return render_page(
             request, FIRMWARE_TEMPLATE, "firmware-panel", context, status=400
         )
     return _upgrade(request, tenant, form, context)
+
+
+def _panel_url(tenant: Tenant, chosen: list[str], job: Job) -> str:
+    """Return the firmware panel's URL for the chosen firewalls and their job."""
+    query = urlencode({"ids": chosen, "job": job.pk}, doseq=True)
+    return f"{_url('firewalls_firmware', tenant)}?{query}"
+
+
+def _add_upgrade_job(
+    request: HtmxHttpRequest, tenant: Tenant, context: dict[str, Any]
+) -> None:
+    """Add the upgrade job named by the ``job`` query parameter to the panel.
+
+    A job that the user may not read, of another kind or of another tenant
+    is left out, as is a malformed id.
+    """
+    raw = request.GET.get("job", "")
+    if not raw.isdigit():
+        return
+    try:
+        job = fleet.job_get(jobs=access.jobs_visible(request.user), job_id=int(raw))
+    except Job.DoesNotExist:
+        return
+    if job.kind != firewalls.UPGRADE_JOB_KIND:
+        return
+    if job.parameters.get("tenant_id") != str(tenant.pk):
+        return
+    context["job"] = job
+    context["refresh_url"] = _panel_url(tenant, context["chosen"], job)
 
 
 def _upgrade(
@@ -358,6 +392,7 @@ def _upgrade(
             user=request.user, tenant=tenant, requests=upgrades
         )
         context["job"] = job
+        context["refresh_url"] = _panel_url(tenant, context["chosen"], job)
         return render_page(request, FIRMWARE_TEMPLATE, "firmware-panel", context)
     try:
         scheduled = firewalls.firewalls_firmware_upgrade(
