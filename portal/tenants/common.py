@@ -29,6 +29,7 @@ from portal import access
 from portal.web.views import HtmxHttpRequest, _render
 from sophos.errors import SophosError
 from sophos.models import Tenant
+from sophos.services.labels import code_label
 
 T = TypeVar("T")
 
@@ -137,6 +138,9 @@ class Column(Generic[T]):
     sortable: bool = True
     numeric: bool = False
     mono: bool = False
+    # The value is a Sophos API code or a list of codes: the page shows their
+    # labels and the CSV export the codes as sent.
+    code: bool = False
 
 
 @dataclass(frozen=True)
@@ -260,7 +264,7 @@ def table_for(
         TableRow(
             item=item,
             cells=[
-                Cell(cell_text(column.value(item)), column.numeric, column.mono)
+                Cell(_shown_text(column, item), column.numeric, column.mono)
                 for column in table.columns
             ],
             url=row_url(item) if row_url else "",
@@ -328,6 +332,15 @@ def cell_text(value: object) -> str:
     if isinstance(value, list | tuple):
         return ", ".join(cell_text(item) for item in value)
     return str(value)
+
+
+def _shown_text(column: Column[T], item: T) -> str:
+    value = column.value(item)
+    if not column.code:
+        return cell_text(value)
+    if isinstance(value, list | tuple):
+        return ", ".join(code_label(str(code)) for code in value)
+    return code_label(cell_text(value))
 
 
 def wants_csv(request: HttpRequest) -> bool:

@@ -12,6 +12,7 @@ from typing import Any
 from django import forms
 
 from sophos.services import fleet
+from sophos.services.labels import code_label
 
 
 def filter_values(form: forms.Form, defaults: dict[str, Any]) -> dict[str, Any]:
@@ -52,13 +53,13 @@ class EndpointFilterForm(forms.Form):
         label="Health",
         required=False,
         choices=[("", "Any health")]
-        + [(value, value.capitalize()) for value in fleet.ENDPOINT_HEALTH_VALUES],
+        + [(value, code_label(value)) for value in fleet.ENDPOINT_HEALTH_VALUES],
     )
     type = forms.ChoiceField(
         label="Type",
         required=False,
         choices=[("", "Any type")]
-        + [(value, value.capitalize()) for value in fleet.ENDPOINT_TYPE_VALUES],
+        + [(value, code_label(value)) for value in fleet.ENDPOINT_TYPE_VALUES],
     )
     page = forms.IntegerField(required=False, min_value=1)
 
@@ -70,7 +71,7 @@ class AlertFilterForm(forms.Form):
         label="Severity",
         required=False,
         choices=[("", "Any severity")]
-        + [(value, value.capitalize()) for value in fleet.ALERT_SEVERITY_VALUES],
+        + [(value, code_label(value)) for value in fleet.ALERT_SEVERITY_VALUES],
     )
     category = forms.ChoiceField(label="Category", required=False)
     page = forms.IntegerField(required=False, min_value=1)
@@ -81,7 +82,9 @@ class AlertFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         category = self.fields["category"]
         assert isinstance(category, forms.ChoiceField)
-        category.choices = [("", "Any category")] + [(c, c) for c in categories]
+        category.choices = [("", "Any category")] + [
+            (code, code_label(code)) for code in categories
+        ]
 
 
 class AlertActionForm(forms.Form):

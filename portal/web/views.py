@@ -28,6 +28,7 @@ from portal.web import forms
 from sophos.errors import SophosError
 from sophos.models import Alert, Job, JobItem, Tenant
 from sophos.services import fleet, jobs
+from sophos.services.labels import code_label
 
 logger = logging.getLogger(__name__)
 
@@ -205,7 +206,8 @@ def _message_for_action(request: HttpRequest, context: dict[str, Any]) -> None:
     error = context.get("error")
     if error is None:
         result = context["result"]
-        messages.success(request, f"Alert action {result.action}: {result.status}.")
+        label = code_label(result.action)
+        messages.success(request, f"Alert action {label}: {result.status}.")
         return
     text = str(error)
     if error.correlation_id:

@@ -25,6 +25,7 @@ from sophos.services.jobs import (
     job_item_succeed,
     job_start,
 )
+from sophos.services.labels import code_label
 from sophos.services.payloads import mapping, strings, text, timestamp
 from sophos.services.sync import tenants_refresh_counters
 from sophos.services.tenant_api import tenant_call
@@ -184,7 +185,9 @@ def alerts_bulk_action_start(
             "id", "description"
         )
     )
-    title = f"{action} on {len(alert_ids)} alert(s) of {tenant.display_name}"
+    title = (
+        f"{code_label(action)} on {len(alert_ids)} alert(s) of {tenant.display_name}"
+    )
     job = job_create(
         kind=BULK_ACTION_KIND,
         title=title[:255],

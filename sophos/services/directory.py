@@ -17,6 +17,7 @@ from typing import Any
 
 from sophos.errors import SophosError
 from sophos.models import Tenant
+from sophos.services.labels import code_label
 from sophos.services.payloads import ids, timestamp
 from sophos.services.resources import (
     Listing,
@@ -114,7 +115,9 @@ class MembershipChange:
 
 
 def source_label(source_type: str) -> str:
-    return SOURCE_TYPES.get(source_type, source_type or SOURCE_TYPES[CUSTOM_SOURCE])
+    if not source_type:
+        return SOURCE_TYPES[CUSTOM_SOURCE]
+    return SOURCE_TYPES.get(source_type) or code_label(source_type)
 
 
 def _ids(value: Any) -> tuple[str, ...]:

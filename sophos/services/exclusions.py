@@ -16,6 +16,7 @@ from typing import Any
 
 from sophos.models import Tenant
 from sophos.services import resources
+from sophos.services.labels import code_label
 from sophos.services.resources import (
     Listing,
     User,
@@ -86,7 +87,7 @@ MITIGATION_LABELS = dict(MITIGATION_SETTINGS)
 
 
 def _label(choices: Sequence[tuple[str, str]], value: str) -> str:
-    return dict(choices).get(value, value)
+    return dict(choices).get(value) or code_label(value)
 
 
 def mitigation_label(name: str) -> str:

@@ -22,6 +22,7 @@ from sophos.errors import NotFound, SophosError
 from sophos.models import Job, JobItem, Tenant
 from sophos.services import jobs
 from sophos.services.connections import client_for
+from sophos.services.labels import code_label
 from sophos.services.payloads import ids, timestamp
 from sophos.services.resources import (
     Listing,
@@ -46,7 +47,7 @@ UPGRADE_JOB_KIND = "firewall_firmware_upgrade"
 # The groupId filter value for firewalls in no group.
 UNGROUPED = "ungrouped"
 # NOTE/sophos-api: sync status values other than inSync are not documented;
-# unknown values are shown as sent.
+# an unknown value is shown as the words of its code.
 SYNC_STATUSES = {
     "inSync": "In sync",
     "outOfSync": "Out of sync",
@@ -86,7 +87,7 @@ class Firewall:
 
     @property
     def sync_label(self) -> str:
-        return SYNC_STATUSES.get(self.sync_status, self.sync_status)
+        return SYNC_STATUSES.get(self.sync_status) or code_label(self.sync_status)
 
 
 @dataclass(frozen=True)
@@ -111,7 +112,7 @@ class SyncStatus:
 
     @property
     def label(self) -> str:
-        return SYNC_STATUSES.get(self.status, self.status)
+        return SYNC_STATUSES.get(self.status) or code_label(self.status)
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from sophos import client as sophos_client
 from sophos.errors import SophosError
 from sophos.models import Endpoint, Job, JobItem, Tenant
 from sophos.services import jobs
+from sophos.services.labels import code_label
 from sophos.services.payloads import timestamp
 from sophos.services.resources import (
     Listing,
@@ -65,7 +66,7 @@ class Migration:
 
     @property
     def mode_label(self) -> str:
-        return MODES.get(self.mode, self.mode)
+        return MODES.get(self.mode) or code_label(self.mode)
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from typing import Any
 
 from sophos.errors import SophosError
 from sophos.models import Tenant
+from sophos.services.labels import code_label
 from sophos.services.payloads import timestamp
 from sophos.services.resources import (
     Listing,
@@ -75,7 +76,7 @@ class Role:
 
     @property
     def type_label(self) -> str:
-        return ROLE_TYPES.get(self.type, self.type)
+        return ROLE_TYPES.get(self.type) or code_label(self.type)
 
 
 @dataclass(frozen=True)

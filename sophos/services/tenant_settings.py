@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sophos.models import Tenant
+from sophos.services.labels import code_label
 from sophos.services.payloads import timestamp
 from sophos.services.resources import (
     Listing,
@@ -61,7 +62,7 @@ class Peripheral:
 
     @property
     def type_label(self) -> str:
-        return PERIPHERAL_TYPES.get(self.type, self.type)
+        return PERIPHERAL_TYPES.get(self.type) or code_label(self.type)
 
 
 @dataclass(frozen=True)

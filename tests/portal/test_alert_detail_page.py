@@ -8,6 +8,7 @@ from django.utils.html import escape
 from portal.accounts.models import Role
 from portal.tenants.forms.alerts import AlertBulkActionForm
 from sophos.models import Alert, Job, JobItem, Tenant
+from sophos.services.labels import code_label
 from tests.portal.factories import make_user
 from tests.portal.simulator_calls import record_writes, reject
 
@@ -46,7 +47,8 @@ def test_alert_detail_full_page(owner_client, alert):
     assert "<html" in html
     assert str(alert.pk) in html
     assert escape(alert.description) in html
-    assert alert.category in html
+    assert f"<dt>Category</dt><dd>{code_label(alert.category)}</dd>" in html
+    assert f"<dd>{alert.category}</dd>" not in html
     assert "Clean PUA" in html
     assert reverse("alert_action", args=[alert.tenant_id, alert.pk]) in html
     assert (

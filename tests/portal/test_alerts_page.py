@@ -146,7 +146,18 @@ def test_alerts_category_choices(owner_client, tenant):
     response = owner_client.get(_list_url(tenant))
 
     choices = list(response.context["form"].fields["category"].choices)
-    assert choices == [("", "Any category"), ("malware", "malware"), ("pua", "pua")]
+    assert choices == [("", "Any category"), ("malware", "Malware"), ("pua", "PUA")]
+
+
+def test_alerts_list_labels_category(owner_client, tenant):
+    make_alert(tenant, category="adSync", severity="medium")
+
+    response = owner_client.get(_list_url(tenant))
+
+    html = response.content.decode()
+    assert "<td>AD sync</td>" in html
+    assert '<option value="adSync">AD sync</option>' in html
+    assert ">adSync<" not in html
 
 
 def test_alert_action_success_row(owner_client, alert, perform):
@@ -244,6 +255,22 @@ def test_alert_action_without_htmx_redirects(owner_client, alert, perform):
     assert response.redirect_chain == [(_list_url(alert.tenant), 302)]
     html = response.content.decode()
     assert "Sophos Central rejected the request (correlation id corr-9)" in html
+
+
+def test_alert_action_message_uses_label(owner_client, alert, perform):
+    perform.return_value = AlertActionResult(
+        action="cleanVirus",
+        status="completed",
+        result="",
+        correlation_id="corr-2",
+        resolved=True,
+    )
+
+    response = owner_client.post(
+        _action_url(alert), {"action": "cleanVirus"}, follow=True
+    )
+
+    assert "Alert action Clean virus: completed." in response.content.decode()
 
 
 def test_alert_action_rejects_get(owner_client, alert, perform):

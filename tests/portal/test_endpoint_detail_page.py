@@ -55,6 +55,19 @@ def test_endpoint_detail_full_page(owner_client, tenant, endpoint):
     assert _url("endpoint_delete", tenant, endpoint) in html
 
 
+def test_endpoint_detail_labels_codes(owner_client, tenant, endpoint):
+    response = owner_client.get(_url("endpoint_detail", tenant, endpoint))
+
+    html = response.content.decode()
+    assert '<th scope="row">Intercept X</th>' in html
+    assert '<th scope="row">Endpoint Protection</th>' in html
+    assert '<th scope="row">interceptX</th>' not in html
+    assert "<dt>Lockdown</dt><dd>Not installed</dd>" in html
+    assert f"<dt>Type</dt><dd>{endpoint.type.capitalize()}</dd>" in html
+    assert "(Windows " in html
+    assert "notEncrypted" not in html
+
+
 def test_endpoint_detail_htmx_partial(owner_client, tenant, endpoint):
     response = owner_client.get(_url("endpoint_detail", tenant, endpoint), headers=HTMX)
 

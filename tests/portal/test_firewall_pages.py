@@ -112,6 +112,18 @@ def test_firewall_detail_full_and_partial(owner_client, tenant):
     assert 'id="firewall-detail"' in partial.content.decode()
 
 
+def test_firewall_detail_labels_states(owner_client, tenant):
+    firewall = next(fw for fw in _firewalls(tenant) if fw.cluster_mode)
+
+    response = owner_client.get(_url("firewalls_detail", tenant, firewall.id))
+
+    html = response.content.decode()
+    assert "<dt>Management</dt><dd>Approved</dd>" in html
+    assert "<dt>Reporting</dt><dd>Approved</dd>" in html
+    assert "Active-passive, " in html
+    assert "activePassive" not in html
+
+
 def test_firewall_detail_unknown_is_404(owner_client, tenant):
     response = owner_client.get(
         _url("firewalls_detail", tenant, "00000000-0000-4000-8000-000000000000")

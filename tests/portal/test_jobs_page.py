@@ -73,6 +73,17 @@ def test_job_detail_full_page_lists_items(owner_client, running_job):
     assert '<progress max="3" value="1"' in html
 
 
+def test_job_detail_labels_kind_and_stage(owner_client):
+    job = make_job(items=1, kind="alerts_bulk_action", status=Job.Status.SUCCEEDED)
+    job.items.update(stage="notIsolated")
+
+    html = owner_client.get(_detail_url(job)).content.decode()
+
+    assert "Alerts bulk action · requested by" in html
+    assert "<td>Not isolated</td>" in html
+    assert "alerts_bulk_action" not in html
+
+
 def test_job_detail_htmx_polls_progress(owner_client, running_job):
     response = owner_client.get(
         _detail_url(running_job), headers={"HX-Request": "true"}

@@ -190,7 +190,8 @@ def test_migration_detail_lists_endpoint_statuses(owner_client, tenants):
 
     html = page.content.decode()
     assert hostname in html
-    assert "pending" in html
+    assert ">Pending</td>" in html
+    assert ">pending</td>" not in html
     assert "Token for the sending tenant" in html
     assert "<html" not in partial.content.decode()
     assert 'id="endpoints-table"' in partial.content.decode()

@@ -1,3 +1,5 @@
+import csv
+import io
 from types import SimpleNamespace
 
 import pytest
@@ -46,6 +48,19 @@ def test_packages_list_full_page(owner_client, tenant):
     assert package.name in html
     assert "Recommended packages" in html
     assert "Add special package" in html
+
+
+def test_packages_list_labels_codes(owner_client, tenant):
+    response = owner_client.get(_url("packages_list", tenant))
+    export = owner_client.get(_url("packages_list", tenant), {"format": "csv"})
+
+    html = response.content.decode()
+    rows = list(csv.reader(io.StringIO(export.content.decode())))
+    assert ">Windows</td>" in html
+    assert ">windows</td>" not in html
+    assert "Core Agent 2024" in html
+    assert rows[0][1] == "Platform"
+    assert rows[1][1] == "windows"
 
 
 def test_packages_list_partial(owner_client, tenant):

@@ -213,3 +213,33 @@ def test_add_sophos_error_without_field():
     add_sophos_error(form, Conflict("Duplicate.", status=409))
 
     assert form.non_field_errors() == ["Duplicate."]
+
+
+CODE_TABLE = Table[Row](
+    columns=(
+        Column("name", "Name", lambda row: row.name),
+        Column("kind", "Kind", lambda row: row.kind, code=True),
+        Column("tags", "Tags", lambda row: row.tags, sortable=False, code=True),
+    ),
+    default_sort="name",
+)
+
+
+def test_code_column_shows_labels():
+    request = RequestFactory().get("/list/")
+    rows = [Row("alpha", "notInstalled", None, ("coreAgent", "xdr"))]
+
+    result = table_for(request, rows, CODE_TABLE)
+
+    cells = [cell.text for cell in result.rows[0].cells]
+    assert cells == ["alpha", "Not installed", "Core Agent, XDR"]
+
+
+def test_code_column_csv_keeps_codes():
+    request = RequestFactory().get("/list/")
+    rows = [Row("alpha", "notInstalled", None, ("coreAgent", "xdr"))]
+
+    response = csv_response("rows.csv", table_for(request, rows, CODE_TABLE))
+
+    body = list(csv.reader(io.StringIO(response.content.decode())))
+    assert body[1] == ["alpha", "notInstalled", "coreAgent, xdr"]

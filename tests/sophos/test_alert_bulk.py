@@ -44,6 +44,7 @@ def test_bulk_action_skips_disallowed_alerts(
     job.refresh_from_db()
     items = {item.target: item for item in job.items.all()}
     assert job.status == Job.Status.SUCCEEDED
+    assert job.title == f"Clean PUA on 2 alert(s) of {tenant.display_name}"
     assert job.done == 2
     assert items[str(allowed[0].pk)].status == JobItem.Status.SUCCEEDED
     assert items[str(refused[0].pk)].status == JobItem.Status.SKIPPED

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 
 from portal.tenants.forms.fields import UUIDListField
-from portal.web.templatetags.labels import ALERT_ACTION_LABELS
+from sophos.services.labels import ALERT_ACTION_LABELS
 
 MAX_BULK_ALERTS = 500
 

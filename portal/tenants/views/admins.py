@@ -36,6 +36,7 @@ from portal.tenants.forms import roles as role_forms
 from sophos.errors import NotFound, SophosError
 from sophos.models import Tenant
 from sophos.services import directory, tenant_admins
+from sophos.services.labels import code_label
 from sophos.services.tenant_admins import PermissionSet, Role, TenantAdmin
 
 logger = logging.getLogger(__name__)
@@ -321,8 +322,9 @@ ROLE_TABLE: Table[Role] = Table(
         Column(
             "principal_type",
             "For",
-            lambda row: tenant_admins.PRINCIPAL_TYPES.get(
-                row.principal_type, row.principal_type
+            lambda row: (
+                tenant_admins.PRINCIPAL_TYPES.get(row.principal_type)
+                or code_label(row.principal_type)
             ),
         ),
         Column("description", "Description", lambda row: row.description),
@@ -442,8 +444,10 @@ PERMISSION_SETS = Collection[PermissionSet](
     table=Table(
         columns=(
             Column("name", "Name", lambda row: row.name),
-            Column("type", "Type", lambda row: row.type),
-            Column("principal_types", "For", lambda row: row.principal_types),
+            Column("type", "Type", lambda row: row.type, code=True),
+            Column(
+                "principal_types", "For", lambda row: row.principal_types, code=True
+            ),
             Column(
                 "custom",
                 "Allowed in custom roles",

@@ -29,6 +29,7 @@ from portal.tenants.forms import packages as package_forms
 from sophos.errors import SophosError
 from sophos.models import Tenant
 from sophos.services import tenant_settings
+from sophos.services.labels import code_label
 from sophos.services.tenant_settings import EventJournalSettings, Peripheral
 
 logger = logging.getLogger(__name__)
@@ -44,13 +45,13 @@ def _url(name: str, tenant: Tenant, *args: Any) -> str:
 def _peripheral_details(item: Peripheral) -> list[tuple[str, object]]:
     return [
         ("Type", item.type_label),
-        ("Category", item.category),
+        ("Category", code_label(item.category)),
         ("Model", item.model),
         ("Model id", item.model_id),
         ("Instance id", item.instance_id),
         ("Last endpoint", item.last_endpoint_hostname),
         ("Last used by", item.last_used_by),
-        ("Last action", item.last_action),
+        ("Last action", code_label(item.last_action)),
         ("First seen", item.first_seen_at),
         ("Last seen", item.last_seen_at),
         ("Id", item.id),
@@ -71,7 +72,7 @@ PERIPHERALS = Collection[Peripheral](
             Column("type", "Type", lambda row: row.type_label),
             Column("endpoint", "Last endpoint", lambda row: row.last_endpoint_hostname),
             Column("user", "Last used by", lambda row: row.last_used_by),
-            Column("action", "Last action", lambda row: row.last_action),
+            Column("action", "Last action", lambda row: row.last_action, code=True),
             Column("last_seen", "Last seen", lambda row: row.last_seen_at),
         ),
         default_sort="-last_seen",

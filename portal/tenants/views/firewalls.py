@@ -77,7 +77,7 @@ FIREWALL_TABLE: Table[Firewall] = Table(
         Column("firmware", "Firmware", lambda row: row.firmware_version),
         Column("group", "Group", lambda row: row.group_name),
         Column("connected", "Connection", _connected),
-        Column("managing", "Management", lambda row: row.managing_status),
+        Column("managing", "Management", lambda row: row.managing_status, code=True),
         Column("sync", "Configuration sync", lambda row: row.sync_label),
     ),
     default_sort="name",

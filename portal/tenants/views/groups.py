@@ -37,6 +37,7 @@ from sophos.errors import NotFound, SophosError
 from sophos.models import Tenant
 from sophos.services import groups
 from sophos.services.groups import EndpointGroup, GroupMember
+from sophos.services.labels import code_label
 
 logger = logging.getLogger(__name__)
 
@@ -50,7 +51,11 @@ CONFIRM_TEMPLATE = "tenants/confirm_delete.html"
 GROUP_TABLE: Table[EndpointGroup] = Table(
     columns=(
         Column("name", "Name", lambda g: g.name),
-        Column("type", "Type", lambda g: groups.GROUP_TYPES.get(g.type, g.type)),
+        Column(
+            "type",
+            "Type",
+            lambda g: groups.GROUP_TYPES.get(g.type) or code_label(g.type),
+        ),
         Column("endpoints", "Endpoints", lambda g: g.endpoint_count, numeric=True),
         Column("description", "Description", lambda g: g.description),
         Column("updated", "Updated", lambda g: g.updated_at),

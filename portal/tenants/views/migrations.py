@@ -73,7 +73,7 @@ MIGRATION_TABLE: Table[Migration] = Table(
 ENDPOINT_TABLE: Table[MigrationEndpoint] = Table(
     columns=(
         Column("hostname", "Endpoint", lambda row: row.hostname or row.id),
-        Column("status", "Status", lambda row: row.status),
+        Column("status", "Status", lambda row: row.status, code=True),
         Column("id", "Endpoint id", lambda row: row.id, mono=True),
     ),
     default_sort="hostname",

@@ -60,8 +60,8 @@ def package_table(comments: dict[str, PackageComment]) -> Table[StaticPackage]:
     return Table(
         columns=(
             Column("name", "Package", lambda row: row.name),
-            Column("platform", "Platform", lambda row: row.platform),
-            Column("type", "Type", lambda row: row.type),
+            Column("platform", "Platform", lambda row: row.platform, code=True),
+            Column("type", "Type", lambda row: row.type, code=True),
             Column("version", "Agent version", lambda row: row.agent_version),
             Column("released", "Released", lambda row: row.released_on),
             Column("expires", "Expires", lambda row: row.expires_on),

@@ -66,7 +66,7 @@ METADATA_TABLE: Table[SettingMetadata] = Table(
         Column("key", "Key", lambda m: m.key, mono=True),
         Column("policy_type", "Policy type", lambda m: m.policy_type_label),
         Column("description", "Description", lambda m: m.description),
-        Column("type", "Value type", lambda m: m.type),
+        Column("type", "Value type", lambda m: m.type, code=True),
         Column("default", "Default", lambda m: m.default_text),
         Column("choices", "Choices", lambda m: m.choices, sortable=False),
     ),

@@ -1,30 +1,30 @@
-"""Template filters that turn Sophos API values into words."""
+"""Template filters that turn Sophos API codes into words."""
 
 from __future__ import annotations
 
-import re
+from collections.abc import Iterable
 
 from django import template
 
-register = template.Library()
+from sophos.services import labels
 
-# Labels for the alert actions Sophos Central lists in allowedActions.
-ALERT_ACTION_LABELS = {
-    "acknowledge": "Acknowledge",
-    "authPua": "Authorize PUA",
-    "cleanPua": "Clean PUA",
-    "cleanVirus": "Clean virus",
-    "clearHmpa": "Clear HitmanPro.Alert",
-    "clearThreat": "Clear threat",
-    "sendMsgPua": "Message about PUA",
-    "sendMsgThreat": "Message about threat",
-}
+register = template.Library()
 
 
 @register.filter
 def action_label(action: str) -> str:
     """Return a button label for an alert action, such as "Clean virus"."""
-    if action in ALERT_ACTION_LABELS:
-        return ALERT_ACTION_LABELS[action]
-    words = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", action).lower()
-    return words.capitalize()
+    return labels.code_label(action)
+
+
+@register.filter
+def code_label(value: str | Iterable[str] | None) -> str:
+    """Return the label of an API code, or of each code in a list.
+
+    ``{{ endpoint.type|code_label }}`` shows "Security VM" for securityVm.
+    """
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return labels.code_label(value)
+    return labels.codes_label(value)

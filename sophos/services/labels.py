@@ -1,0 +1,103 @@
+"""Human labels for the codes that Sophos Central's API returns.
+
+Pages show ``code_label(code)`` where the API sends an enumeration value:
+endpoint types, health states, product codes, alert categories and
+products, platforms, firewall states and the like. ``CODE_LABELS`` names the
+codes whose words cannot be derived from the code itself (acronyms, brand
+names). Any other code is split into words, so a code that Sophos adds later
+still reads well: "notInstalled" reads "Not installed" and
+"threat-protection" reads "Threat protection".
+
+Ids, SKUs, CSV exports and the API console keep the codes as sent.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+# The alert actions that Sophos Central lists in an alert's allowedActions.
+ALERT_ACTION_LABELS = {
+    "acknowledge": "Acknowledge",
+    "authPua": "Authorize PUA",
+    "cleanPua": "Clean PUA",
+    "cleanVirus": "Clean virus",
+    "clearHmpa": "Clear HitmanPro.Alert",
+    "clearThreat": "Clear threat",
+    "sendMsgPua": "Message about PUA",
+    "sendMsgThreat": "Message about threat",
+}
+
+CODE_LABELS = {
+    **ALERT_ACTION_LABELS,
+    # Endpoint types.
+    "securityVm": "Security VM",
+    # Product codes of installers and of an endpoint's assigned products.
+    "coreAgent": "Core Agent",
+    "deviceEncryption": "Device Encryption",
+    "endpointProtection": "Endpoint Protection",
+    "interceptX": "Intercept X",
+    "mtd": "Mobile Threat Defense",
+    "mtr": "MTR",
+    "xdr": "XDR",
+    "ztna": "ZTNA",
+    # Alert products.
+    "emailGateway": "Email gateway",
+    "phishThreat": "Phish Threat",
+    "webGateway": "Web gateway",
+    # Alert categories.
+    "adSync": "AD sync",
+    "cwg": "Cloud Web Gateway",
+    "denc": "Device encryption",
+    "fenc": "File encryption",
+    "iaas": "IaaS",
+    "iaasAzure": "IaaS Azure",
+    "pua": "PUA",
+    "smc": "Sophos Mobile Control",
+    "uav": "UAV",
+    "utm": "UTM",
+    "virt": "Virtualization",
+    "xgEmail": "XG email",
+    "ztnaAuthentication": "ZTNA authentication",
+    "ztnaGateway": "ZTNA gateway",
+    "ztnaResource": "ZTNA resource",
+    # Platforms of endpoints, packages and installers.
+    "macOS": "macOS",
+    "macos": "macOS",
+    "winserv": "Windows Server",
+    # Directory sources.
+    "activeDirectory": "Active Directory",
+    "azureActiveDirectory": "Azure Active Directory",
+    # Firewall cluster modes.
+    "activeActive": "Active-active",
+    "activePassive": "Active-passive",
+}
+
+# A word starts at a capital after a lowercase letter or digit
+# ("notInstalled"), and at the last capital of a run that a lowercase
+# letter follows ("HTTPServer" reads "HTTP server").
+_WORD_START = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+
+
+def code_label(code: str) -> str:
+    """Return the label of an API code, such as "Intercept X" for interceptX.
+
+    An empty code stays empty, and text that contains a space is returned
+    as it is, because it is no code.
+    """
+    if code in CODE_LABELS:
+        return CODE_LABELS[code]
+    if not code or " " in code:
+        return code
+    spaced = _WORD_START.sub(" ", code).replace("_", " ").replace("-", " ")
+    words = [
+        word if len(word) > 1 and word.isupper() else word.lower()
+        for word in spaced.split()
+    ]
+    text = " ".join(words)
+    return text[:1].upper() + text[1:]
+
+
+def codes_label(codes: Iterable[str]) -> str:
+    """Return the labels of several codes, separated by commas."""
+    return ", ".join(code_label(code) for code in codes)

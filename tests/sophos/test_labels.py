@@ -1,0 +1,68 @@
+import pytest
+
+from portal.web.templatetags.labels import action_label
+from portal.web.templatetags.labels import code_label as code_label_filter
+from sophos.services.labels import code_label, codes_label
+
+
+@pytest.mark.parametrize(
+    ("code", "label"),
+    [
+        ("endpointProtection", "Endpoint Protection"),
+        ("interceptX", "Intercept X"),
+        ("xdr", "XDR"),
+        ("computer", "Computer"),
+        ("securityVm", "Security VM"),
+        ("high", "High"),
+        ("suspicious", "Suspicious"),
+        ("pua", "PUA"),
+        ("adSync", "AD sync"),
+        ("macOS", "macOS"),
+        ("winserv", "Windows Server"),
+        ("azureActiveDirectory", "Azure Active Directory"),
+        ("activePassive", "Active-passive"),
+        ("cleanVirus", "Clean virus"),
+    ],
+)
+def test_code_label_known_codes(code, label):
+    assert code_label(code) == label
+
+
+@pytest.mark.parametrize(
+    ("code", "label"),
+    [
+        ("threatDetection", "Threat detection"),
+        ("allowedItems", "Allowed items"),
+        ("notInstalled", "Not installed"),
+        ("approvalPending", "Approval pending"),
+        ("creatingWhitelist", "Creating whitelist"),
+        ("threat-protection", "Threat protection"),
+        ("firewall_firmware_upgrade", "Firewall firmware upgrade"),
+        ("HTTPServer", "HTTP server"),
+        ("syncV2Pending", "Sync V2 pending"),
+        ("good", "Good"),
+    ],
+)
+def test_code_label_unknown_code_reads_as_words(code, label):
+    assert code_label(code) == label
+
+
+@pytest.mark.parametrize("text", ["", "Sync failed", "In sync"])
+def test_code_label_keeps_text(text):
+    assert code_label(text) == text
+
+
+def test_codes_label_joins_labels():
+    assert codes_label(["user", "service"]) == "User, Service"
+
+
+def test_code_label_filter_on_list_and_none():
+    assert code_label_filter(["coreAgent", "xdr"]) == "Core Agent, XDR"
+    assert code_label_filter(("windows",)) == "Windows"
+    assert code_label_filter(None) == ""
+    assert code_label_filter("notEncrypted") == "Not encrypted"
+
+
+def test_action_label_uses_shared_labels():
+    assert action_label("authPua") == "Authorize PUA"
+    assert action_label("isolateNow") == "Isolate now"
