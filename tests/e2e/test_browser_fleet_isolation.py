@@ -76,7 +76,7 @@ def test_bulk_isolation_across_two_tenants(
         row = rows.filter(has_text=endpoint.hostname)
         cells = row.locator("td")
         assert cells.nth(0).inner_text() == "Succeeded"
-        assert cells.nth(1).inner_text() == "isolated"
+        assert cells.nth(1).inner_text() == "Isolated"
         assert cells.nth(2).inner_text() == "Isolated."
     for endpoint, tenant in zip(chosen, (first, second), strict=True):
         isolation = endpoint_get(tenant=tenant, endpoint_id=endpoint.pk).isolation
