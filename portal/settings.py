@@ -310,8 +310,10 @@ SOPHOS_MAX_RETRIES = env_int("SOPHOS_MAX_RETRIES", 4)
 SOPHOS_CALLS_PER_MINUTE = env_int("SOPHOS_CALLS_PER_MINUTE", 100)
 SOPHOS_CALLS_PER_DAY = env_int("SOPHOS_CALLS_PER_DAY", 200_000)
 # Seconds that the Sophos calls of one web request may wait, in total, for the
-# call budget or a 429's Retry-After. A longer wait shows "retry in N
-# seconds" instead. Background tasks wait as long as the budget needs.
+# call budget, a 429's Retry-After or the backoff before retrying a 5xx reply
+# or a network error. A longer rate-limit wait shows "retry in N seconds"
+# instead, and a longer backoff shows the last error. Background tasks wait
+# as long as they need.
 SOPHOS_INTERACTIVE_MAX_WAIT_SECONDS = env_float(
     "SOPHOS_INTERACTIVE_MAX_WAIT_SECONDS", 5.0
 )

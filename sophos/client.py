@@ -4,10 +4,12 @@ It imports nothing from Django: the portal builds it from a connection with
 ``sophos.services.connections.client_for`` and passes in a transport (the
 embedded simulator or the real network), a token store and a rate limiter.
 
-A call waits for the rate limiter and for a 429's ``Retry-After`` as long as
-it takes, unless it runs inside ``interactive_calls``: there the waits share
-a cap, and a wait past it raises ``RateLimitReached`` instead of sleeping.
-The portal's middleware wraps each web request in it.
+A call waits as long as it takes for the rate limiter, for a 429's
+``Retry-After`` and for the backoff before it retries a 5xx reply or a
+network error. Inside ``interactive_calls`` these waits share a cap. A
+rate-limit wait past the cap raises ``RateLimitReached`` instead of sleeping,
+and a backoff past it raises the error of the last attempt. The portal's
+middleware wraps each web request in ``interactive_calls``.
 """
 
 from __future__ import annotations
@@ -72,7 +74,7 @@ def pause(seconds: float) -> None:
 
 class WaitBudget:
     """The seconds that the calls of one context may still spend waiting for
-    the rate limit."""
+    the rate limit or before a retry."""
 
     def __init__(self, seconds: float) -> None:
         self.seconds_left = max(0.0, seconds)
@@ -88,11 +90,13 @@ _wait_budget: ContextVar[WaitBudget | None] = ContextVar(
 
 @contextmanager
 def interactive_calls(max_wait: float) -> Iterator[WaitBudget]:
-    """Cap the rate-limit waits of the calls made inside at ``max_wait`` seconds.
+    """Cap the waits of the calls made inside at ``max_wait`` seconds in total.
 
-    The cap is for calls a person waits for. It covers the rate limiter and
-    the ``Retry-After`` of 429 replies, summed over every call of the context.
-    A wait that would pass it raises ``RateLimitReached`` instead.
+    The cap is for calls a person waits for. It covers the rate limiter, the
+    ``Retry-After`` of 429 replies and the backoff before retrying a 5xx reply
+    or a network error, summed over every call of the context. A rate-limit
+    wait that would pass it raises ``RateLimitReached``, and such a backoff
+    raises the error of the last attempt.
     """
     budget = WaitBudget(max_wait)
     token = _wait_budget.set(budget)
@@ -104,7 +108,8 @@ def interactive_calls(max_wait: float) -> Iterator[WaitBudget]:
 
 @contextmanager
 def background_calls() -> Iterator[None]:
-    """Let the calls made inside wait for the rate limit as long as it takes.
+    """Let the calls made inside wait for the rate limit and retries as long as
+    they take.
 
     Task entry points use it, so a task that django-q2 runs inline during a
     web request (its sync mode) is not held to the request's cap.
@@ -512,8 +517,7 @@ class SophosClient:
                 if not self._should_retry(exc, method, attempt):
                     raise
                 wait = self._retry_wait(exc, attempt)
-                if isinstance(exc, RateLimited):
-                    _spend_interactive_wait(wait, exc, method, path)
+                _spend_interactive_wait(wait, exc, method, path)
                 logger.warning(
                     "sophos %s %s tenant=%s retry %s/%s in %.1fs: %s",
                     method,
@@ -833,13 +837,21 @@ class SophosClient:
 
 
 def _spend_interactive_wait(
-    wait: float, exc: RateLimited, method: str, path: str
+    wait: float, exc: SophosError, method: str, path: str
 ) -> None:
-    """Take a 429's wait from the context's budget, or raise when it is too long."""
+    """Take a retry's wait from the context's budget, or raise when it is too long.
+
+    A 429 whose ``Retry-After`` is too long raises ``RateLimitReached``. A
+    backoff after a 5xx reply or a network error that is too long raises
+    ``exc``, the error of the last attempt.
+    """
     budget = _wait_budget.get()
     if budget is None:
         return
-    if wait > budget.seconds_left:
+    if wait <= budget.seconds_left:
+        budget.spend(wait)
+        return
+    if isinstance(exc, RateLimited):
         logger.warning(
             "sophos %s %s: 429 asks for %.1fs, more than the %.1fs an "
             "interactive call may still wait",
@@ -854,7 +866,16 @@ def _spend_interactive_wait(
             correlation_id=exc.correlation_id,
             request_id=exc.request_id,
         ) from exc
-    budget.spend(wait)
+    logger.warning(
+        "sophos %s %s: not retrying, because the %.1fs backoff is more than the "
+        "%.1fs an interactive call may still wait: %s",
+        method,
+        path,
+        wait,
+        budget.seconds_left,
+        exc,
+    )
+    raise exc
 
 
 PAGING_PARAMS = {"page", "pageSize", "pageTotal", "pageFromKey"}

@@ -31,13 +31,15 @@ class LoginRequiredMiddleware:
 
 
 class InteractiveSophosCallsMiddleware:
-    """Keep the Sophos calls of a web request from waiting long for the rate limit.
+    """Cap how long a web request's Sophos calls wait for the limit and retries.
 
     Syncs and jobs share each credential's call budget with the pages. While
     they use it up, a page's call would wait for the next window, up to a
-    minute. Inside a request the waits are capped at
-    ``SOPHOS_INTERACTIVE_MAX_WAIT_SECONDS`` in total, and a longer wait raises
-    ``RateLimitReached``, which the page shows with the seconds to wait.
+    minute, and the backoffs before retrying a 5xx reply add up to 15 to 19 s
+    with the default four retries. Inside a request the waits are capped at
+    ``SOPHOS_INTERACTIVE_MAX_WAIT_SECONDS`` in total. A longer rate-limit wait
+    raises ``RateLimitReached``, which the page shows with the seconds to
+    wait, and a longer backoff raises the last error.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:

@@ -158,3 +158,17 @@ def test_task_run_inside_a_request_is_not_capped(demo_connection, monkeypatch):
     assert job.status == Job.Status.SUCCEEDED
     assert limiter.max_waits
     assert set(limiter.max_waits) == {None}
+
+
+def test_page_stops_retrying_5xx_at_the_cap(owner_client, tenant, monkeypatch):
+    waits: list[float] = []
+    monkeypatch.setattr("sophos.client.pause", waits.append)
+    set_faults(rate_5xx=1.0)
+
+    response = owner_client.get(_list_url(tenant))
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Injected server error: the service is unavailable" in html
+    assert sum(waits) <= 5.0
+    assert len(waits) < 4

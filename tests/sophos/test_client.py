@@ -507,6 +507,101 @@ def test_interactive_429_with_short_retry_after_retries():
     assert clock.slept == [2.0]
 
 
+def failing_handler(replies: list[httpx.Response], calls: list[int]) -> Handler:
+    """Answer the API calls with ``replies`` in turn, the last one ever after."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if str(request.url) == TOKEN_URL:
+            return token_reply()
+        calls.append(1)
+        return replies[min(len(calls), len(replies)) - 1]
+
+    return handler
+
+
+def unavailable(correlation_id: str) -> httpx.Response:
+    return httpx.Response(
+        503, json={"error": "ServiceUnavailable", "correlationId": correlation_id}
+    )
+
+
+def test_interactive_backoff_past_cap_raises_last_error():
+    # Backoffs of 0.5 s doubling, plus up to 0.5 s of jitter: the first two
+    # take 1.5 to 2.5 s, and the third would pass a cap of 3 s.
+    clock = FakeClock()
+    calls: list[int] = []
+    replies = [unavailable("corr-1"), unavailable("corr-2"), unavailable("corr-3")]
+    client = make_client(failing_handler(replies, calls), clock)
+
+    with interactive_calls(3) as budget, pytest.raises(errors.Unavailable) as caught:
+        client.request("GET", "/x", tenant=TENANT)
+
+    assert len(calls) == 3
+    assert len(clock.slept) == 2
+    assert caught.value.correlation_id == "corr-3"
+    assert budget.seconds_left == pytest.approx(3 - sum(clock.slept))
+
+
+def test_interactive_backoff_within_cap_retries():
+    clock = FakeClock()
+    calls: list[int] = []
+    replies = [unavailable("corr-1"), httpx.Response(200, json={"ok": True})]
+    client = make_client(failing_handler(replies, calls), clock)
+
+    with interactive_calls(5) as budget:
+        response = client.request("GET", "/x", tenant=TENANT)
+
+    assert response.data == {"ok": True}
+    assert len(clock.slept) == 1
+    assert budget.seconds_left == pytest.approx(5 - clock.slept[0])
+
+
+def test_interactive_network_error_is_not_retried_without_budget():
+    clock = FakeClock()
+    calls = []
+
+    def handler(request):
+        if str(request.url) == TOKEN_URL:
+            return token_reply()
+        calls.append(1)
+        raise httpx.ConnectError("refused", request=request)
+
+    client = make_client(handler, clock)
+
+    with interactive_calls(0), pytest.raises(errors.TransportError):
+        client.request("GET", "/x", tenant=TENANT)
+
+    assert len(calls) == 1
+    assert clock.slept == []
+
+
+def test_interactive_backoff_logs_why_it_stops(caplog):
+    calls: list[int] = []
+    client = make_client(failing_handler([unavailable("corr-1")], calls))
+
+    with interactive_calls(0), pytest.raises(errors.Unavailable):
+        client.request("GET", "/x", tenant=TENANT)
+
+    assert "not retrying, because the" in caplog.text
+    assert "an interactive call may still wait" in caplog.text
+
+
+def test_background_calls_keep_every_backoff():
+    clock = FakeClock()
+    calls: list[int] = []
+    client = make_client(failing_handler([unavailable("corr-1")], calls), clock)
+
+    with (
+        interactive_calls(3),
+        background_calls(),
+        pytest.raises(errors.Unavailable),
+    ):
+        client.request("GET", "/x", tenant=TENANT)
+
+    assert len(calls) == 5
+    assert len(clock.slept) == 4
+
+
 def test_rate_limit_reached_rounds_the_wait_up():
     error = errors.RateLimitReached(retry_after=0.4)
 
