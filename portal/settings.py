@@ -338,6 +338,14 @@ if PORTAL_JOB_STALL_AFTER_MINUTES < 1:
     raise ImproperlyConfigured(
         "PORTAL_JOB_STALL_AFTER_MINUTES is invalid: use 1 or more minutes."
     )
+# A job still queued this many seconds after it was created gets a warning
+# that no worker has started it: the django-q2 cluster (manage.py qcluster)
+# is probably not running, or its workers are busy with other tasks.
+PORTAL_JOB_QUEUED_WARNING_SECONDS = env_int("PORTAL_JOB_QUEUED_WARNING_SECONDS", 60)
+if PORTAL_JOB_QUEUED_WARNING_SECONDS < 1:
+    raise ImproperlyConfigured(
+        "PORTAL_JOB_QUEUED_WARNING_SECONDS is invalid: use 1 or more seconds."
+    )
 
 # The tamper protection check runs every TAMPER_CHECK_EVERY_MINUTES over the
 # mirror and reports tamper protection newly seen off: a portal notification,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.db import models
 
@@ -210,6 +212,11 @@ class Job(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+
+    # When any of the job's items last changed, or None for a job without
+    # items. It is no database column, and only
+    # sophos.services.jobs.jobs_activity_load sets it.
+    last_item_change: dt.datetime | None
 
     class Meta:
         ordering = ["-created_at"]

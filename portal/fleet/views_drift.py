@@ -34,7 +34,7 @@ from portal.web.views import HtmxHttpRequest, _render
 from sophos.errors import SophosError
 from sophos.models import Tenant
 from sophos.models_fleet import DriftCheck, PolicyTemplate
-from sophos.services import policies
+from sophos.services import jobs, policies
 from sophos.services.fleet_ops import drift
 
 logger = logging.getLogger(__name__)
@@ -184,9 +184,11 @@ def _tenant_in(tenants: QuerySet[Tenant], tenant_id: str) -> Tenant | None:
 
 def _page_context(request: HtmxHttpRequest, form: BaselineForm) -> dict[str, Any]:
     checks = drift.drift_checks_visible(user=request.user)
+    page = Paginator(checks, PAGE_SIZE).get_page(request.GET.get("page"))
+    jobs.jobs_activity_load(jobs=[check.job for check in page if check.job])
     return {
         "form": form,
-        "page": Paginator(checks, PAGE_SIZE).get_page(request.GET.get("page")),
+        "page": page,
         "can_act": access.has_capability(request.user, Capability.ACT_ON_TENANTS),
         "section": SECTION,
     }

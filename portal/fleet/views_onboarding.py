@@ -320,8 +320,10 @@ def onboarding_list(request: HtmxHttpRequest) -> HttpResponse:
     runs = onboarding.onboarding_runs_visible(user=request.user).filter(
         Q(tenant__isnull=True) | Q(tenant__in=visible)
     )
+    page = Paginator(runs, PAGE_SIZE).get_page(request.GET.get("page"))
+    jobs.jobs_activity_load(jobs=[run.job for run in page if run.job])
     context = {
-        "page": Paginator(runs, PAGE_SIZE).get_page(request.GET.get("page")),
+        "page": page,
         "can_act": access.has_capability(request.user, Capability.ACT_ON_TENANTS),
         "section": SECTION,
     }

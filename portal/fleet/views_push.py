@@ -153,6 +153,9 @@ def _push_for(request: HtmxHttpRequest, push_id: int) -> ItemPush:
 def push_list(request: HtmxHttpRequest) -> HttpResponse:
     pushes = push_service.item_pushes_visible(user=request.user)
     page = Paginator(pushes, PAGE_SIZE).get_page(request.GET.get("page"))
+    jobs.jobs_activity_load(
+        jobs=[job for push in page for job in (push.job, push.undo_job) if job]
+    )
     context = {
         "page": page,
         "section": SECTION,

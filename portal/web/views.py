@@ -244,6 +244,7 @@ def job_detail(request: HtmxHttpRequest, job_id: int) -> HttpResponse:
         job = fleet.job_get(jobs=access.jobs_visible(request.user), job_id=job_id)
     except Job.DoesNotExist:
         raise Http404("No job with this id.") from None
+    jobs.jobs_activity_load(jobs=[job])
 
     # The job page refreshes its whole #job-detail region. Any other htmx
     # caller, such as the fleet overview after "Sync now", polls the progress.

@@ -23,6 +23,7 @@ from django.db.models import F, Model, Q, QuerySet
 from django.db.models.expressions import CombinedExpression
 
 from sophos.models import Alert, Endpoint, Job, JobItem, Tenant
+from sophos.services import jobs as job_services
 
 logger = logging.getLogger(__name__)
 
@@ -378,9 +379,12 @@ def alert_get(*, tenant: Tenant, alert_id: uuid.UUID) -> Alert:
 
 
 def jobs_list(*, jobs: QuerySet[Job], page: int | str = 1) -> Page[Job]:
-    """Return one page of ``jobs``, newest first, with who requested each."""
+    """Return one page of ``jobs``, newest first, with who requested each and
+    when the items of each open job last changed."""
     jobs = jobs.select_related("requested_by").order_by("-created_at", "-id")
-    return Paginator(jobs, PAGE_SIZE).get_page(page)
+    listed = Paginator(jobs, PAGE_SIZE).get_page(page)
+    job_services.jobs_activity_load(jobs=listed)
+    return listed
 
 
 def job_get(*, jobs: QuerySet[Job], job_id: int) -> Job:

@@ -349,6 +349,33 @@ def job_open(*, job: Job) -> bool:
     return job.status == Job.Status.CANCELLED and job.finished_at is None
 
 
+def jobs_activity_load(*, jobs: Iterable[Job]) -> None:
+    """Set ``last_item_change`` on each open job of ``jobs``, in one query.
+
+    ``job_stalled`` and ``job_state`` then run no query for these jobs, so a
+    page that lists jobs runs as many queries for many jobs as for one.
+    """
+    open_jobs = [job for job in jobs if job_open(job=job)]
+    if not open_jobs:
+        return
+    rows = (
+        JobItem.objects.filter(job_id__in=[job.pk for job in open_jobs])
+        .values("job_id")
+        .annotate(last=Max("updated_at"))
+        .order_by()
+    )
+    last_changes = {row["job_id"]: row["last"] for row in rows}
+    for job in open_jobs:
+        job.last_item_change = last_changes.get(job.pk)
+
+
+def _last_item_change(job: Job) -> dt.datetime | None:
+    if "last_item_change" in job.__dict__:
+        return job.last_item_change
+    last: dt.datetime | None = job.items.aggregate(last=Max("updated_at"))["last"]
+    return last
+
+
 def job_stalled(*, job: Job, now: dt.datetime | None = None) -> bool:
     """Return whether an open job has not changed for the stall time.
 
@@ -356,16 +383,70 @@ def job_stalled(*, job: Job, now: dt.datetime | None = None) -> bool:
     job's start or its last item change, whichever is later. A worker that
     stopped or restarted leaves such a job, because a task delivered again
     does not resume a started job (``job_start`` returns False). Costs one
-    query for an open job and none for any other.
+    query for an open job, unless ``jobs_activity_load`` loaded it, and none
+    for any other.
     """
     if not job_open(job=job):
         return False
-    last_item_change = job.items.aggregate(last=Max("updated_at"))["last"]
+    last_item_change = _last_item_change(job)
     changes = [moment for moment in (job.started_at, last_item_change) if moment]
     if not changes:
         return False
     stall_after = dt.timedelta(minutes=settings.PORTAL_JOB_STALL_AFTER_MINUTES)
     return (now or timezone.now()) - max(changes) > stall_after
+
+
+def job_waiting_for_worker(*, job: Job, now: dt.datetime | None = None) -> bool:
+    """Return whether the job has been queued, never started, for longer than
+    ``PORTAL_JOB_QUEUED_WARNING_SECONDS``.
+
+    Such a job's task has not reached a worker, because the django-q2
+    cluster is not running or its workers are busy with other tasks. Runs no
+    query.
+    """
+    if job.status != Job.Status.QUEUED or job.started_at is not None:
+        return False
+    warn_after = dt.timedelta(seconds=settings.PORTAL_JOB_QUEUED_WARNING_SECONDS)
+    return (now or timezone.now()) - job.created_at > warn_after
+
+
+STALLED_STATUS = "stalled"
+
+
+@dataclass(frozen=True)
+class JobState:
+    """A job's status as pages show it, with the warnings that go with it.
+
+    ``status`` is a ``Job.Status`` value, or ``STALLED_STATUS`` for a stalled
+    job, and ``label`` is its name for people. ``stall_minutes`` and
+    ``queued_warning_seconds`` are the settings that the warnings quote.
+    """
+
+    status: str
+    label: str
+    stalled: bool
+    waiting_for_worker: bool
+    stall_minutes: int
+    queued_warning_seconds: int
+
+
+def job_state(*, job: Job, now: dt.datetime | None = None) -> JobState:
+    """Return the job's status as pages show it, stalled included, and whether
+    no worker has started it.
+
+    Costs one query for an open job unless ``jobs_activity_load`` loaded it,
+    and none for any other.
+    """
+    now = now or timezone.now()
+    stalled = job_stalled(job=job, now=now)
+    return JobState(
+        status=STALLED_STATUS if stalled else job.status,
+        label="Stalled" if stalled else job.get_status_display(),
+        stalled=stalled,
+        waiting_for_worker=job_waiting_for_worker(job=job, now=now),
+        stall_minutes=settings.PORTAL_JOB_STALL_AFTER_MINUTES,
+        queued_warning_seconds=settings.PORTAL_JOB_QUEUED_WARNING_SECONDS,
+    )
 
 
 def job_cancel(*, job: Job, user: User) -> bool:

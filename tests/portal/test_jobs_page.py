@@ -239,3 +239,143 @@ def test_retry_button_counts_cancelled_items(owner_client, owner):
 
     assert "Retry the 3 failed or cancelled items" in html
     assert "<strong>2</strong>cancelled" in html
+
+
+# -- stalled and waiting jobs outside the job page ------------------------------------
+
+
+def _progress(owner_client, job):
+    """Return the progress box that pages other than the job page poll."""
+    response = owner_client.get(
+        _detail_url(job),
+        headers={"HX-Request": "true", "HX-Target": f"job-{job.pk}-progress"},
+    )
+    return response.content.decode()
+
+
+def test_jobs_list_shows_stalled_job(owner_client, stalled_job):
+    html = owner_client.get(reverse("jobs")).content.decode()
+
+    assert '<span class="status status-stalled">Stalled</span>' in html
+    assert ">Running</span>" not in html
+
+
+def test_jobs_list_partial_shows_stalled_job(owner_client, stalled_job):
+    response = owner_client.get(reverse("jobs"), headers={"HX-Request": "true"})
+
+    assert '<span class="status status-stalled">Stalled</span>' in (
+        response.content.decode()
+    )
+
+
+def test_jobs_list_keeps_busy_job_running(owner_client, running_job):
+    html = owner_client.get(reverse("jobs")).content.decode()
+
+    assert '<span class="status status-running">Running</span>' in html
+    assert "Stalled" not in html
+
+
+def test_progress_box_shows_stalled_job(owner_client, owner):
+    job = make_job(
+        kind="tamper.enable", items=1, status=Job.Status.RUNNING, requested_by=owner
+    )
+    _quiet(job, minutes=20)
+
+    html = _progress(owner_client, job)
+
+    assert '<span class="status status-stalled">Stalled</span>' in html
+    assert "This job has stalled." in html
+    assert "None of its items has changed for 15 minutes" in html
+    assert f'<a href="{_detail_url(job)}">Open the job</a> to cancel it.' in html
+
+
+def test_progress_box_says_next_sync_closes_stall(owner_client, stalled_job):
+    html = _progress(owner_client, stalled_job)
+
+    assert "This job has stalled." in html
+    assert "The next sync, scheduled or started with Sync now, closes it" in html
+
+
+def test_fleet_overview_shows_stalled_sync(owner_client, stalled_job):
+    html = owner_client.get(reverse("fleet")).content.decode()
+
+    assert '<span class="status status-stalled">Stalled</span>' in html
+    assert "This job has stalled." in html
+
+
+def test_job_page_shows_stall_once(owner_client, stalled_job):
+    html = owner_client.get(_detail_url(stalled_job)).content.decode()
+
+    assert '<span class="status status-stalled">Stalled</span>' in html
+    assert html.count("This job has stalled.") == 1
+
+
+@pytest.fixture
+def waiting_job(owner):
+    job = make_job(items=2, status=Job.Status.QUEUED, requested_by=owner)
+    moment = timezone.now() - dt.timedelta(seconds=90)
+    Job.objects.filter(pk=job.pk).update(created_at=moment)
+    return job
+
+
+WAITING_TEXT = "No worker has started this job."
+
+
+def test_job_page_warns_when_no_worker_starts(owner_client, waiting_job):
+    html = owner_client.get(_detail_url(waiting_job)).content.decode()
+
+    assert WAITING_TEXT in html
+    assert "It has been queued for 1\xa0minute." in html
+    assert "<code>manage.py qcluster</code>, may not be running" in html
+    assert "<code>make run</code> starts the worker together with" in html
+    assert "<code>.venv/bin/python manage.py qcluster</code>" in html
+    assert html.count(WAITING_TEXT) == 1
+
+
+def test_job_region_warns_when_no_worker_starts(owner_client, waiting_job):
+    response = owner_client.get(
+        _detail_url(waiting_job),
+        headers={"HX-Request": "true", "HX-Target": "job-detail"},
+    )
+
+    assert WAITING_TEXT in response.content.decode()
+
+
+def test_progress_box_warns_when_no_worker_starts(owner_client, waiting_job):
+    html = _progress(owner_client, waiting_job)
+
+    assert WAITING_TEXT in html
+    assert 'hx-trigger="every 1s"' in html
+
+
+def test_jobs_list_notes_job_without_worker(owner_client, waiting_job):
+    html = owner_client.get(reverse("jobs")).content.decode()
+
+    assert '<span class="status status-queued">Queued</span>' in html
+    assert "No worker has started it." in html
+
+
+def test_recently_queued_job_has_no_warning(owner_client, owner):
+    job = make_job(items=1, status=Job.Status.QUEUED, requested_by=owner)
+
+    html = owner_client.get(_detail_url(job)).content.decode()
+
+    assert WAITING_TEXT not in html
+
+
+def test_queued_warning_follows_the_setting(owner_client, waiting_job, settings):
+    settings.PORTAL_JOB_QUEUED_WARNING_SECONDS = 120
+
+    html = owner_client.get(_detail_url(waiting_job)).content.decode()
+
+    assert WAITING_TEXT not in html
+
+
+def test_running_job_has_no_queued_warning(owner_client, waiting_job):
+    Job.objects.filter(pk=waiting_job.pk).update(
+        status=Job.Status.RUNNING, started_at=timezone.now()
+    )
+
+    html = owner_client.get(_detail_url(waiting_job)).content.decode()
+
+    assert WAITING_TEXT not in html

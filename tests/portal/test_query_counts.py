@@ -23,6 +23,7 @@ from django.utils import timezone
 from portal.partner.billing import billing_month_get
 from portal.partner.models import BillingMonth
 from sophos.models import Alert, Connection, Endpoint, Job, JobItem, Tenant
+from sophos.models_fleet import DriftCheck, ItemPush, OnboardingRun
 from sophos.services.billing import BillingRow, billing_report
 from tests.portal.factories import make_connection
 
@@ -210,3 +211,66 @@ def test_job_page_query_count_is_constant(
 
     assert response.status_code == 200
     assert len(response.context["items"]) == LARGE[1]
+
+
+JOB_LISTS = ("jobs", "fleet_ops:push_list", "fleet_ops:drift", "fleet_ops:onboarding")
+
+
+def add_listed_jobs(page: str, owner, start: int, stop: int) -> None:
+    """Add jobs numbered ``start`` to ``stop`` to the list, each stalled, busy
+    or queued for long in turn, with the row that lists them on ``page``."""
+    long_ago = timezone.now() - dt.timedelta(minutes=20)
+    for number in range(start, stop):
+        queued = number % 3 == 2
+        job = Job.objects.create(
+            kind="sync",
+            title=f"Job {number:04d}",
+            requested_by=owner,
+            status=Job.Status.QUEUED if queued else Job.Status.RUNNING,
+            started_at=None if queued else long_ago,
+            total=1,
+        )
+        item = JobItem.objects.create(job=job, target=f"target-{number:04d}")
+        if number % 3 == 0:
+            JobItem.objects.filter(pk=item.pk).update(updated_at=long_ago)
+        Job.objects.filter(pk=job.pk).update(created_at=long_ago)
+        if page == "fleet_ops:push_list":
+            ItemPush.objects.create(
+                kind=ItemPush.Kind.BLOCKED,
+                value=f"{number:064d}",
+                comment="Known bad",
+                requested_by=owner,
+                job=job,
+                undo_job=job,
+            )
+        elif page == "fleet_ops:drift":
+            DriftCheck.objects.create(
+                policy_type="threat-protection",
+                baseline_label="Base policy",
+                requested_by=owner,
+                job=job,
+            )
+        elif page == "fleet_ops:onboarding":
+            OnboardingRun.objects.create(
+                customer_name=f"Customer {number:04d}", requested_by=owner, job=job
+            )
+
+
+@pytest.mark.parametrize("page", JOB_LISTS)
+def test_job_list_query_count_is_constant(
+    owner_client, owner, django_assert_num_queries, page
+):
+    url = reverse(page)
+    add_listed_jobs(page, owner, 0, 3)
+    small = count_queries(owner_client, url)
+
+    add_listed_jobs(page, owner, 3, 60)
+    owner_client.get(url)
+
+    with django_assert_num_queries(small):
+        response = owner_client.get(url)
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert '<span class="status status-stalled">Stalled</span>' in html
+    assert "No worker has started it." in html

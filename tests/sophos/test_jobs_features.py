@@ -340,6 +340,95 @@ def test_finished_job_never_stalls(operation, owner_user, tenant, start):
     assert jobs.job_stalled(job=job) is False
 
 
+def test_activity_load_spares_stall_queries(
+    owner_user, tenant, django_assert_num_queries
+):
+    quiet = _running_job(owner_user, tenant, ["running"], quiet_minutes=16)
+    busy = _running_job(owner_user, tenant, ["running"], quiet_minutes=1)
+
+    with django_assert_num_queries(1):
+        jobs.jobs_activity_load(jobs=[quiet, busy])
+    with django_assert_num_queries(0):
+        quiet_stalled = jobs.job_stalled(job=quiet)
+        busy_stalled = jobs.job_stalled(job=busy)
+
+    assert quiet_stalled is True
+    assert busy_stalled is False
+
+
+def test_activity_load_skips_finished_jobs(
+    operation, owner_user, tenant, start, django_assert_num_queries
+):
+    job = start(owner_user, tenant)
+
+    with django_assert_num_queries(0):
+        jobs.jobs_activity_load(jobs=[job])
+
+    assert "last_item_change" not in job.__dict__
+
+
+def test_job_state_names_stalled_job(owner_user, tenant):
+    job = _running_job(owner_user, tenant, ["running"], quiet_minutes=16)
+
+    state = jobs.job_state(job=job)
+
+    assert state.status == jobs.STALLED_STATUS
+    assert state.label == "Stalled"
+    assert state.stalled is True
+    assert state.waiting_for_worker is False
+    assert state.stall_minutes == 15
+
+
+def test_job_state_keeps_busy_status(owner_user, tenant):
+    job = _running_job(owner_user, tenant, ["running"], quiet_minutes=1)
+
+    state = jobs.job_state(job=job)
+
+    assert state.status == Job.Status.RUNNING
+    assert state.label == "Running"
+    assert state.stalled is False
+
+
+def _queued_job(user, tenant, *, seconds_ago):
+    job = jobs.job_create(
+        kind=KIND,
+        title="Touch things",
+        user=user,
+        items=[ItemSpec(target="a", label="a", tenant_id=tenant.pk)],
+    )
+    moment = timezone.now() - dt.timedelta(seconds=seconds_ago)
+    Job.objects.filter(pk=job.pk).update(created_at=moment)
+    job.refresh_from_db()
+    return job
+
+
+def test_job_waiting_for_worker_after_threshold(owner_user, tenant, settings):
+    settings.PORTAL_JOB_QUEUED_WARNING_SECONDS = 60
+    waiting = _queued_job(owner_user, tenant, seconds_ago=61)
+    recent = _queued_job(owner_user, tenant, seconds_ago=59)
+
+    assert jobs.job_waiting_for_worker(job=waiting) is True
+    assert jobs.job_waiting_for_worker(job=recent) is False
+    assert jobs.job_state(job=waiting).waiting_for_worker is True
+    assert jobs.job_state(job=waiting).label == "Queued"
+
+
+def test_started_job_is_not_waiting_for_worker(owner_user, tenant):
+    job = _queued_job(owner_user, tenant, seconds_ago=600)
+
+    jobs.job_start(job=job)
+
+    assert jobs.job_waiting_for_worker(job=job) is False
+
+
+def test_cancelled_queued_job_is_not_waiting(owner_user, tenant):
+    job = _queued_job(owner_user, tenant, seconds_ago=600)
+
+    jobs.job_cancel(job=job, user=owner_user)
+
+    assert jobs.job_waiting_for_worker(job=job) is False
+
+
 def test_cancel_ends_queued_items_at_once(owner_user, tenant):
     job = _running_job(owner_user, tenant, ["succeeded", "running", "queued"])
 
