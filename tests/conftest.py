@@ -108,6 +108,18 @@ def _end_other_sessions() -> None:
 
 
 @pytest.fixture
+def shared_database(transactional_db):
+    """Commit data so other threads read it, and seed the fleet again after."""
+    from django.core.cache import cache
+
+    from sophos.simulator.seed import seed_fleet
+
+    yield
+    cache.clear()
+    seed_fleet(seed=TEST_SEED, tenants=TEST_TENANTS, max_endpoints=TEST_MAX_ENDPOINTS)
+
+
+@pytest.fixture
 def demo_connection(db):
     from sophos.services.connections import demo_connection_ensure
 

@@ -13,9 +13,8 @@ from sophos.errors import RateLimitReached
 from sophos.shared_state import CacheRateLimiter, CacheTokenStore
 from sophos.simulator.clock import FrozenClock, use_clock
 from sophos.simulator.faults import reset_faults, set_faults
-from sophos.simulator.seed import demo_credential, seed_fleet
+from sophos.simulator.seed import demo_credential
 from sophos.simulator.transport import SimulatorTransport
-from tests.conftest import TEST_MAX_ENDPOINTS, TEST_SEED, TEST_TENANTS
 
 # 2026-01-01T00:00:00Z, the start of a minute and of a day.
 EPOCH_MINUTE = datetime(2026, 1, 1, tzinfo=UTC).timestamp()
@@ -162,14 +161,6 @@ def test_shared_limiters_avoid_simulator_429():
     assert [client.rate_limited_responses for client in clients] == [0, 0]
     assert sum(client.calls_made for client in clients) == 16
     assert sim_clock.now() >= datetime(2026, 1, 1, 0, 3, tzinfo=UTC)
-
-
-@pytest.fixture
-def shared_database(transactional_db):
-    """Commit data so other threads read it, and seed the fleet again after."""
-    yield
-    cache.clear()
-    seed_fleet(seed=TEST_SEED, tenants=TEST_TENANTS, max_endpoints=TEST_MAX_ENDPOINTS)
 
 
 class BudgetUsed(Exception):
