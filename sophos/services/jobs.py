@@ -10,6 +10,7 @@ The task that runs it checks between items and stops, so an item it is
 running still ends with its real outcome. A job whose items have not changed
 for ``PORTAL_JOB_STALL_AFTER_MINUTES`` is stalled (``job_stalled``): its
 worker stopped or restarted, so a cancel also closes its running items.
+``job_close_stalled`` closes such a job so that a new one can replace it.
 ``job_retry`` creates a new job with copies of a finished job's failed and
 cancelled items, linked by ``Job.retry_of``. Both are recorded in the audit
 log.
@@ -490,6 +491,40 @@ def job_cancel(*, job: Job, user: User) -> bool:
         _user_pk(user),
         closed,
         stalled,
+    )
+    job_finish_when_done(job_id=job.pk)
+    job.refresh_from_db()
+    return True
+
+
+def job_close_stalled(
+    *, job: Job, user: User, message: str = WORKER_STOPPED_MESSAGE
+) -> bool:
+    """Close a stalled job so that a new one can take its place.
+
+    Its queued and running items end cancelled with ``message``, and the job
+    finishes cancelled. ``user`` is who requested the new job, or None for
+    the portal itself, and the close is recorded in the audit log under
+    them. Returns False, and changes nothing, for a job that is not stalled.
+    """
+    if not job_stalled(job=job):
+        return False
+    with transaction.atomic():
+        Job.objects.filter(
+            pk=job.pk, status__in=[Job.Status.QUEUED, Job.Status.RUNNING]
+        ).update(status=Job.Status.CANCELLED)
+        closed = _items_cancel(job, JobItem.Status.QUEUED, message)
+        closed += _items_cancel(job, JobItem.Status.RUNNING, message)
+        audit_record(
+            user=user,
+            operation="job_close_stalled",
+            outcome=AuditEntry.Outcome.SUCCEEDED,
+            parameters={"job_id": job.pk, "kind": job.kind, "items_cancelled": closed},
+            message=f"Closed stalled job {job.pk}: {job.title}",
+            job=job,
+        )
+    logger.info(
+        "job %s %s closed as stalled: %s items cancelled", job.pk, job.kind, closed
     )
     job_finish_when_done(job_id=job.pk)
     job.refresh_from_db()

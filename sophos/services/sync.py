@@ -38,6 +38,7 @@ from sophos.errors import Forbidden, NotFound, SophosError
 from sophos.models import Alert, Connection, Endpoint, Job, JobItem, Tenant
 from sophos.services import jobs, mirror_items
 from sophos.services.connections import client_for
+from sophos.shared_state import cache_lock
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +63,18 @@ SCHEDULE_NAME = "Incremental sync of every tenant"
 HIGH_WATER_OVERLAP = dt.timedelta(minutes=5)
 
 
+# Held while a request looks for a sync to join and creates one, so that two
+# requests at once join one new sync instead of starting two.
+SYNC_START_LOCK = "sophos-sync-start"
+
+# Message of the items that end cancelled when a new sync request closes a
+# stalled sync.
+SYNC_WORKER_STOPPED_MESSAGE = (
+    "The worker stopped before this tenant was synced, so the sync was closed "
+    "when a new one was requested."
+)
+
+
 def sync_start(
     *,
     user: AbstractBaseUser | AnonymousUser | None,
@@ -72,14 +85,30 @@ def sync_start(
 
     A sync someone starts is a full pass of every tenant by default. An
     ``incremental`` sync fetches only changes, except for tenants whose full
-    pass is due.
+    pass is due. A request joins a queued or running sync that covers it,
+    and closes a stalled one (``jobs.job_stalled``) before it starts anew.
     """
-    running = _active_sync(user=user, connection_id=connection_id)
-    if running is not None:
-        # Two full passes of one tenant at once could delete each other's
-        # rows, so a second request joins the sync that is under way.
-        logger.info("sync requested while job %s runs; reusing it", running.pk)
-        return running
+    # NOTE: a caller inside its own transaction commits the new job after the
+    # lock is released, so another process may start a second sync meanwhile.
+    # The portal's views and tasks call this outside a transaction.
+    with cache_lock(SYNC_START_LOCK), transaction.atomic():
+        running = _active_sync(user=user, connection_id=connection_id)
+        if running is not None:
+            # Two full passes of one tenant at once could delete each other's
+            # rows, so a second request joins the sync that is under way.
+            logger.info("sync requested while job %s runs; reusing it", running.pk)
+            return running
+        return _sync_create(
+            user=user, connection_id=connection_id, incremental=incremental
+        )
+
+
+def _sync_create(
+    *,
+    user: AbstractBaseUser | AnonymousUser | None,
+    connection_id: int | None,
+    incremental: bool,
+) -> Job:
     title = "Incremental sync" if incremental else "Sync"
     title += " of tenants, endpoints and alerts"
     parameters: dict[str, object] = {"connection_id": connection_id}
@@ -100,14 +129,8 @@ def sync_start(
 def _active_sync(
     *, user: AbstractBaseUser | AnonymousUser | None, connection_id: int | None
 ) -> Job | None:
-    recent = timezone.now() - dt.timedelta(seconds=Conf.TIMEOUT or 3600)
-    active = Job.objects.filter(
-        kind=SYNC_JOB_KIND,
-        status__in=[Job.Status.QUEUED, Job.Status.RUNNING],
-        created_at__gte=recent,
-    )
     scope = _user_scope(user)
-    for job in active.order_by("created_at"):
+    for job in _open_syncs(user=user):
         same_connection = job.parameters.get("connection_id") in (None, connection_id)
         covered = job.parameters.get("tenant_ids") is None or (
             scope is not None and set(scope) <= set(job.parameters["tenant_ids"])
@@ -132,24 +155,54 @@ def _user_scope(user: AbstractBaseUser | AnonymousUser | None) -> list[str] | No
     return [str(pk) for pk in tenants_actionable(user).values_list("pk", flat=True)]
 
 
+def _open_syncs(*, user: AbstractBaseUser | AnonymousUser | None) -> list[Job]:
+    """Close the stalled sync jobs, and return the queued and running ones
+    created within the task timeout, oldest first.
+
+    A stalled sync's worker stopped, so it would hold back every new sync
+    until someone cancelled it. An older sync job that is not stalled, such
+    as one queued while no cluster ran, counts as dead and is left alone.
+    """
+    unfinished = list(
+        Job.objects.filter(
+            kind=SYNC_JOB_KIND, status__in=[Job.Status.QUEUED, Job.Status.RUNNING]
+        ).order_by("created_at", "pk")
+    )
+    jobs.jobs_activity_load(jobs=unfinished)
+    recent = timezone.now() - dt.timedelta(seconds=Conf.TIMEOUT or 3600)
+    open_syncs = []
+    for job in unfinished:
+        if jobs.job_stalled(job=job):
+            logger.warning(
+                "sync job %s is closed, because none of its items changed for "
+                "%s minutes and a new sync was requested",
+                job.pk,
+                settings.PORTAL_JOB_STALL_AFTER_MINUTES,
+            )
+            jobs.job_close_stalled(
+                job=job, user=user, message=SYNC_WORKER_STOPPED_MESSAGE
+            )
+        elif job.created_at >= recent:
+            open_syncs.append(job)
+    return open_syncs
+
+
 def sync_scheduled() -> Job | None:
     """Start an incremental sync unless a sync job is still queued or running.
 
-    A sync job left unfinished for longer than the task timeout counts as
-    dead (its cluster stopped), so it no longer holds back the schedule.
+    A stalled sync job is closed first, and one left unfinished for longer
+    than the task timeout counts as dead (its cluster stopped), so neither
+    holds back the schedule.
     """
-    recent = timezone.now() - dt.timedelta(seconds=Conf.TIMEOUT or 3600)
-    active = Job.objects.filter(
-        kind=SYNC_JOB_KIND,
-        status__in=[Job.Status.QUEUED, Job.Status.RUNNING],
-        created_at__gte=recent,
-    ).first()
-    if active is not None:
-        logger.info(
-            "scheduled sync skipped: job %s is still %s", active.pk, active.status
-        )
-        return None
-    return sync_start(user=None, incremental=True)
+    with cache_lock(SYNC_START_LOCK), transaction.atomic():
+        open_syncs = _open_syncs(user=None)
+        if open_syncs:
+            active = open_syncs[0]
+            logger.info(
+                "scheduled sync skipped: job %s is still %s", active.pk, active.status
+            )
+            return None
+        return _sync_create(user=None, connection_id=None, incremental=True)
 
 
 def sync_schedule_ensure() -> Schedule:

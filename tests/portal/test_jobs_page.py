@@ -379,3 +379,15 @@ def test_running_job_has_no_queued_warning(owner_client, waiting_job):
     html = owner_client.get(_detail_url(waiting_job)).content.decode()
 
     assert WAITING_TEXT not in html
+
+
+def test_sync_now_replaces_stalled_sync(owner_client, stalled_job):
+    response = owner_client.post(reverse("sync_start"), headers={"HX-Request": "true"})
+
+    stalled_job.refresh_from_db()
+    new = Job.objects.filter(kind="sync").exclude(pk=stalled_job.pk).get()
+    html = response.content.decode()
+    assert stalled_job.status == Job.Status.CANCELLED
+    assert stalled_job.finished_at is not None
+    assert f'id="job-{new.pk}-progress"' in html
+    assert "Stalled" not in html

@@ -429,6 +429,34 @@ def test_cancelled_queued_job_is_not_waiting(owner_user, tenant):
     assert jobs.job_waiting_for_worker(job=job) is False
 
 
+def test_close_stalled_leaves_busy_job(owner_user, tenant):
+    busy = _running_job(owner_user, tenant, ["running", "queued"], quiet_minutes=1)
+
+    closed = jobs.job_close_stalled(job=busy, user=owner_user)
+
+    busy.refresh_from_db()
+    assert closed is False
+    assert busy.status == Job.Status.RUNNING
+    assert busy.items.filter(status=JobItem.Status.CANCELLED).count() == 0
+
+
+def test_close_stalled_ends_every_open_item(owner_user, tenant):
+    job = _running_job(
+        owner_user, tenant, ["succeeded", "running", "queued"], quiet_minutes=16
+    )
+
+    closed = jobs.job_close_stalled(job=job, user=None, message="Worker gone.")
+
+    job.refresh_from_db()
+    cancelled = job.items.filter(status=JobItem.Status.CANCELLED)
+    assert closed is True
+    assert job.status == Job.Status.CANCELLED
+    assert job.finished_at is not None
+    assert job.done == 3
+    assert cancelled.count() == 2
+    assert set(cancelled.values_list("message", flat=True)) == {"Worker gone."}
+
+
 def test_cancel_ends_queued_items_at_once(owner_user, tenant):
     job = _running_job(owner_user, tenant, ["succeeded", "running", "queued"])
 

@@ -2,26 +2,32 @@
 
 import datetime as dt
 import io
+import threading
+import time
 
 import pytest
 from django.core.management import call_command
+from django.db import connection as db_connection
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django_q.models import Schedule
 
 from sophos.client import SophosClient
-from sophos.models import Alert, Endpoint, Job, JobItem, Tenant
+from sophos.models import Alert, AuditEntry, Endpoint, Job, JobItem, Tenant
+from sophos.services import sync as sync_module
 from sophos.services.connections import client_for
 from sophos.services.jobs import (
     ItemSpec,
     job_create,
     job_finish_when_done,
+    job_item_start,
     job_item_succeed,
     job_start,
 )
 from sophos.services.sync import (
     HIGH_WATER_OVERLAP,
     SCHEDULE_NAME,
+    SYNC_WORKER_STOPPED_MESSAGE,
     sync_item_run,
     sync_run,
     sync_schedule_ensure,
@@ -454,6 +460,146 @@ def test_scheduled_sync_ignores_a_dead_job(demo_connection, queued_tasks):
     )
 
     assert sync_scheduled() is not None
+
+
+def stalled_sync(*, minutes: int = 20) -> Job:
+    """Return a running sync whose worker stopped ``minutes`` ago, with one
+    item done, one running and one queued."""
+    job = job_create(
+        kind="sync",
+        title="Sync",
+        user=None,
+        items=[ItemSpec(target=name) for name in ("done", "running", "queued")],
+    )
+    job_start(job=job)
+    done, running, _ = job.items.order_by("pk")
+    job_item_start(item=running)
+    job_item_start(item=done)
+    job_item_succeed(item=done)
+    moment = timezone.now() - dt.timedelta(minutes=minutes)
+    Job.objects.filter(pk=job.pk).update(started_at=moment, created_at=moment)
+    job.items.update(updated_at=moment)
+    return job
+
+
+def test_sync_start_closes_a_stalled_sync(queued_tasks, caplog):
+    stalled = stalled_sync()
+
+    job = sync_start(user=None)
+
+    stalled.refresh_from_db()
+    items = dict(stalled.items.values_list("target", "status"))
+    assert job.pk != stalled.pk
+    assert job.status == Job.Status.QUEUED
+    assert stalled.status == Job.Status.CANCELLED
+    assert stalled.finished_at is not None
+    assert stalled.done == 3
+    assert items == {"done": "succeeded", "running": "cancelled", "queued": "cancelled"}
+    assert f"sync job {stalled.pk} is closed, because none of its items" in (
+        caplog.text
+    )
+
+
+def test_closed_sync_items_say_the_worker_stopped(queued_tasks):
+    stalled = stalled_sync()
+
+    sync_start(user=None)
+
+    messages = set(
+        stalled.items.filter(status=JobItem.Status.CANCELLED).values_list(
+            "message", flat=True
+        )
+    )
+    assert messages == {SYNC_WORKER_STOPPED_MESSAGE}
+
+
+def test_closing_a_stalled_sync_is_audited(queued_tasks, owner):
+    stalled = stalled_sync()
+
+    sync_start(user=owner)
+
+    entry = AuditEntry.objects.get(operation="job_close_stalled")
+    assert entry.job_id == stalled.pk
+    assert entry.username == owner.get_username()
+    assert entry.parameters["items_cancelled"] == 2
+
+
+def test_sync_start_joins_a_busy_sync(queued_tasks):
+    busy = stalled_sync(minutes=5)
+
+    job = sync_start(user=None)
+
+    busy.refresh_from_db()
+    assert job.pk == busy.pk
+    assert busy.status == Job.Status.RUNNING
+
+
+def test_scheduled_sync_closes_a_stalled_sync(
+    queued_tasks, django_capture_on_commit_callbacks
+):
+    stalled = stalled_sync()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        job = sync_scheduled()
+
+    stalled.refresh_from_db()
+    assert job is not None
+    assert job.parameters["mode"] == "incremental"
+    assert stalled.status == Job.Status.CANCELLED
+    assert stalled.finished_at is not None
+    assert [name for name, _ in queued_tasks] == ["sophos.tasks.sync_run_task"]
+
+
+def test_sync_start_closes_an_old_stalled_sync(queued_tasks):
+    stalled = stalled_sync(minutes=3 * 24 * 60)
+
+    sync_start(user=None)
+
+    stalled.refresh_from_db()
+    assert stalled.status == Job.Status.CANCELLED
+
+
+def test_concurrent_requests_join_one_new_sync(shared_database, monkeypatch):
+    monkeypatch.setattr(
+        "sophos.services.sync.async_task", lambda name, *args, **options: None
+    )
+    stalled = stalled_sync()
+    create = sync_module._sync_create
+
+    def slow_create(**kwargs):
+        # Gives the other request time to look for a sync meanwhile.
+        time.sleep(0.2)
+        return create(**kwargs)
+
+    monkeypatch.setattr(sync_module, "_sync_create", slow_create)
+    barrier = threading.Barrier(2)
+    started: list[int] = []
+    errors: list[BaseException] = []
+
+    def request() -> None:
+        try:
+            barrier.wait(timeout=10)
+            started.append(sync_start(user=None).pk)
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            db_connection.close()
+
+    threads = [threading.Thread(target=request) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    open_syncs = Job.objects.filter(
+        kind="sync", status__in=[Job.Status.QUEUED, Job.Status.RUNNING]
+    )
+    assert errors == []
+    assert len(started) == 2
+    assert len(set(started)) == 1
+    assert stalled.pk not in started
+    assert list(open_syncs.values_list("pk", flat=True)) == started[:1]
+    assert AuditEntry.objects.filter(operation="job_close_stalled").count() == 1
 
 
 def test_schedule_is_created_once(settings):
