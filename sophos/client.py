@@ -5,8 +5,8 @@ It imports nothing from Django: the portal builds it from a connection with
 embedded simulator or the real network), a token store and a rate limiter.
 
 A call waits as long as it takes for the rate limiter, for a 429's
-``Retry-After`` and for the backoff before it retries a 5xx reply or a
-network error. Inside ``interactive_calls`` these waits share a cap. A
+``Retry-After`` (capped at a day) and for the backoff before it retries a 5xx
+reply or a network error. Inside ``interactive_calls`` these waits share a cap. A
 rate-limit wait past the cap raises ``RateLimitReached`` instead of sleeping,
 and a backoff past it raises the error of the last attempt. The portal's
 middleware wraps each web request in ``interactive_calls``.
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import email.utils
 import logging
+import math
 import random
 import threading
 import time
@@ -280,18 +281,33 @@ def _strip_origin(url: str) -> str:
     return url.rstrip("/")
 
 
+# A Retry-After longer than a day is capped at a day, the longest window the
+# portal's limiter counts, because time.sleep raises OverflowError for huge
+# values.
+MAX_RETRY_AFTER_SECONDS = 86_400.0
+
+
 def _parse_retry_after(value: str | None, now: float) -> float | None:
+    """Return the seconds that a ``Retry-After`` header requests to wait, or None.
+
+    An HTTP date in the past means no wait. Delay seconds that are negative,
+    infinite or NaN are invalid and return None, so the backoff applies.
+    """
     if not value:
         return None
     try:
-        return max(0.0, float(value))
+        seconds = float(value)
     except ValueError:
         pass
+    else:
+        if not math.isfinite(seconds) or seconds < 0:
+            return None
+        return min(seconds, MAX_RETRY_AFTER_SECONDS)
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return None
-    return max(0.0, when.timestamp() - now)
+    return min(max(0.0, when.timestamp() - now), MAX_RETRY_AFTER_SECONDS)
 
 
 def _query_value(value: Any) -> str:

@@ -484,6 +484,68 @@ def test_interactive_429_with_long_retry_after_raises():
     assert "Retry in 30 seconds." in str(caught.value)
 
 
+def _retry_after_client(value: str, clock: FakeClock):
+    """A client whose server replies 429 with ``Retry-After: value``, then 200."""
+    replies = iter(
+        [
+            httpx.Response(429, headers={"Retry-After": value}, json={}),
+            httpx.Response(200, json={"ok": True}),
+        ]
+    )
+
+    def handler(request):
+        if str(request.url) == TOKEN_URL:
+            return token_reply()
+        return next(replies)
+
+    return make_client(handler, clock)
+
+
+@pytest.mark.parametrize("value", ["inf", "1e400", "nan", "-5"])
+def test_invalid_retry_after_uses_backoff(value):
+    clock = FakeClock()
+    client = _retry_after_client(value, clock)
+
+    with interactive_calls(5):
+        response = client.request("GET", "/x", tenant=TENANT)
+
+    assert response.data == {"ok": True}
+    assert len(clock.slept) == 1
+    assert 0.5 <= clock.slept[0] <= 1.0
+
+
+def test_huge_retry_after_is_capped_at_a_day():
+    clock = FakeClock()
+    client = _retry_after_client("1e20", clock)
+
+    with background_calls():
+        client.request("GET", "/x", tenant=TENANT)
+
+    assert clock.slept == [86_400.0]
+
+
+def test_interactive_huge_retry_after_says_a_day():
+    clock = FakeClock()
+    client = _retry_after_client("99999999999", clock)
+
+    with interactive_calls(5), pytest.raises(errors.RateLimitReached) as caught:
+        client.request("GET", "/x", tenant=TENANT)
+
+    assert caught.value.retry_after == 86_400
+    assert "Retry in 86400 seconds." in str(caught.value)
+
+
+def test_http_date_retry_after_waits_until_then():
+    clock = FakeClock()
+    clock.now = 1_445_412_480.0  # 2015-10-21 07:28:00 UTC
+    client = _retry_after_client("Wed, 21 Oct 2015 07:28:03 GMT", clock)
+
+    with background_calls():
+        client.request("GET", "/x", tenant=TENANT)
+
+    assert clock.slept == [pytest.approx(3)]
+
+
 def test_interactive_429_with_short_retry_after_retries():
     clock = FakeClock()
     replies = iter(
