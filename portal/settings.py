@@ -9,6 +9,7 @@ requires its secrets and turns on Django's deployment settings.
 from __future__ import annotations
 
 import datetime
+import math
 import os
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -317,9 +318,10 @@ SOPHOS_CALLS_PER_DAY = env_int("SOPHOS_CALLS_PER_DAY", 200_000)
 SOPHOS_INTERACTIVE_MAX_WAIT_SECONDS = env_float(
     "SOPHOS_INTERACTIVE_MAX_WAIT_SECONDS", 5.0
 )
-if SOPHOS_INTERACTIVE_MAX_WAIT_SECONDS < 0:
+if not 0 <= SOPHOS_INTERACTIVE_MAX_WAIT_SECONDS < math.inf:
     raise ImproperlyConfigured(
-        "SOPHOS_INTERACTIVE_MAX_WAIT_SECONDS is invalid: use 0 or more seconds."
+        f"SOPHOS_INTERACTIVE_MAX_WAIT_SECONDS={SOPHOS_INTERACTIVE_MAX_WAIT_SECONDS} "
+        "is invalid: use 0 or more seconds, such as 5."
     )
 
 # The scheduled sync fetches only endpoints seen and alerts raised since the
@@ -334,17 +336,19 @@ SYNC_FULL_EVERY_SECONDS = env_int("SYNC_FULL_EVERY_SECONDS", 86_400)
 # NOTE: an item still running past this time is shown as stalled too. If it is
 # cancelled, its worker's outcome replaces the cancel once the item ends.
 PORTAL_JOB_STALL_AFTER_MINUTES = env_int("PORTAL_JOB_STALL_AFTER_MINUTES", 15)
-if PORTAL_JOB_STALL_AFTER_MINUTES < 1:
+if not 1 <= PORTAL_JOB_STALL_AFTER_MINUTES <= 10_080:
     raise ImproperlyConfigured(
-        "PORTAL_JOB_STALL_AFTER_MINUTES is invalid: use 1 or more minutes."
+        f"PORTAL_JOB_STALL_AFTER_MINUTES={PORTAL_JOB_STALL_AFTER_MINUTES} is "
+        "invalid: use 1 to 10080 minutes (a week)."
     )
 # A job still queued this many seconds after it was created gets a warning
 # that no worker has started it: the django-q2 cluster (manage.py qcluster)
 # is probably not running, or its workers are busy with other tasks.
 PORTAL_JOB_QUEUED_WARNING_SECONDS = env_int("PORTAL_JOB_QUEUED_WARNING_SECONDS", 60)
-if PORTAL_JOB_QUEUED_WARNING_SECONDS < 1:
+if not 1 <= PORTAL_JOB_QUEUED_WARNING_SECONDS <= 86_400:
     raise ImproperlyConfigured(
-        "PORTAL_JOB_QUEUED_WARNING_SECONDS is invalid: use 1 or more seconds."
+        f"PORTAL_JOB_QUEUED_WARNING_SECONDS={PORTAL_JOB_QUEUED_WARNING_SECONDS} is "
+        "invalid: use 1 to 86400 seconds (a day)."
     )
 
 # The tamper protection check runs every TAMPER_CHECK_EVERY_MINUTES over the
