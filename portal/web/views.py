@@ -280,6 +280,7 @@ def _job_actions(job: Job, items: QuerySet[JobItem]) -> dict[str, Any]:
         "cancel_pending": jobs.job_open(job=job) and job.finished and not stalled,
         "can_cancel": not job.finished or stalled,
         "can_retry": base.job_retryable(job=job),
+        "open_retry": jobs.job_retry_open(job=job) if job.finished else None,
         "retry_count": summary.failed + summary.cancelled,
         "retries_after_cancel": fleet_operation,
         "can_repeat": fleet_operation and job.dry_run and job.finished,

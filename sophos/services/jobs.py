@@ -12,8 +12,8 @@ for ``PORTAL_JOB_STALL_AFTER_MINUTES`` is stalled (``job_stalled``): its
 worker stopped or restarted, so a cancel also closes its running items.
 ``job_close_stalled`` closes such a job so that a new one can replace it.
 ``job_retry`` creates a new job with copies of a finished job's failed and
-cancelled items, linked by ``Job.retry_of``. Both are recorded in the audit
-log.
+cancelled items, linked by ``Job.retry_of``, unless an earlier retry of it is
+still open. Both are recorded in the audit log.
 """
 
 from __future__ import annotations
@@ -543,15 +543,32 @@ def _items_cancel(job: Job, status: str, message: str) -> int:
 
 RETRIED_ITEM_STATUSES = (JobItem.Status.FAILED, JobItem.Status.CANCELLED)
 
+# Jobs that a worker may still change: queued, running, or cancelled with an
+# item that its worker has not ended yet (see ``job_open``).
+OPEN_JOBS = Q(status__in=[Job.Status.QUEUED, Job.Status.RUNNING]) | Q(
+    status=Job.Status.CANCELLED, finished_at__isnull=True
+)
+
+
+def job_retry_open(*, job: Job) -> Job | None:
+    """Return the oldest retry of ``job`` that a worker may still change, or
+    None."""
+    return job.retries.filter(OPEN_JOBS).order_by("pk").first()
+
 
 def job_retry(*, job: Job, user: User) -> Job | None:
     """Create a job with copies of a finished job's failed and cancelled items.
 
     The new job has the same kind, parameters and dry-run flag and links back
     through ``retry_of``. The caller queues it. Returns None when the job is
-    unfinished or has no failed or cancelled item.
+    unfinished, including a cancelled job whose worker is still ending an
+    item, when an earlier retry of it is still open, and when it has no
+    failed or cancelled item. Two retries at once would run the same items
+    twice, so a caller that may race another one locks the job's row first.
     """
-    if not job.finished:
+    if not job.finished or job_open(job=job):
+        return None
+    if job_retry_open(job=job) is not None:
         return None
     failed = list(job.items.filter(status__in=RETRIED_ITEM_STATUSES).order_by("id"))
     if not failed:

@@ -391,3 +391,71 @@ def test_sync_now_replaces_stalled_sync(owner_client, stalled_job):
     assert stalled_job.finished_at is not None
     assert f'id="job-{new.pk}-progress"' in html
     assert "Stalled" not in html
+
+
+# -- retries --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def failed_fleet_job(owner, monkeypatch):
+    """A finished fleet job with one failed item, whose retries stay queued."""
+    monkeypatch.setattr(
+        "sophos.services.fleet_ops.base.async_task", lambda *args, **options: None
+    )
+    job = make_job(
+        kind="tamper.enable",
+        status=Job.Status.FAILED,
+        finished_at=timezone.now(),
+        requested_by=owner,
+    )
+    JobItem.objects.create(job=job, target="failed", status=JobItem.Status.FAILED)
+    return job
+
+
+def test_second_retry_post_names_first_retry(owner_client, failed_fleet_job):
+    url = reverse("fleet_ops:job_retry", args=[failed_fleet_job.pk])
+
+    owner_client.post(url)
+    response = owner_client.post(url, follow=True)
+
+    retries = list(failed_fleet_job.retries.all())
+    shown = [str(message) for message in response.context["messages"]]
+    assert len(retries) == 1
+    # The first request's "Job queued" message is shown on this page too.
+    assert shown[-1:] == [
+        f"Job {retries[0].pk} is already retrying this job's failed items. "
+        "Once it has finished, retry its failed items from its page."
+    ]
+
+
+def test_job_page_links_open_retry(owner_client, failed_fleet_job):
+    owner_client.post(reverse("fleet_ops:job_retry", args=[failed_fleet_job.pk]))
+    retry = failed_fleet_job.retries.get()
+
+    response = owner_client.get(_detail_url(failed_fleet_job))
+
+    html = response.content.decode()
+    assert response.context["can_retry"] is False
+    assert response.context["open_retry"] == retry
+    assert f'href="{_detail_url(retry)}">Job #{retry.pk}</a> is retrying' in html
+    assert "Retry the 1 failed item" not in html
+
+
+def test_retry_post_while_cancelling_waits(owner_client, owner, monkeypatch):
+    monkeypatch.setattr(
+        "sophos.services.fleet_ops.base.async_task", lambda *args, **options: None
+    )
+    job = make_job(
+        kind="tamper.enable", status=Job.Status.CANCELLED, requested_by=owner
+    )
+    JobItem.objects.create(job=job, target="busy", status=JobItem.Status.RUNNING)
+    JobItem.objects.create(job=job, target="cut", status=JobItem.Status.CANCELLED)
+
+    response = owner_client.post(
+        reverse("fleet_ops:job_retry", args=[job.pk]), follow=True
+    )
+
+    html = response.content.decode()
+    assert not job.retries.exists()
+    assert "This job has not finished yet" in html
+    assert "Retry the 1" not in html

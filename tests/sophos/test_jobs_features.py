@@ -593,3 +593,50 @@ def test_retry_runs_cancelled_items_again(
     assert calls["seen"] == ["b", "c"]
     assert retry.status == Job.Status.SUCCEEDED
     assert [item.target for item in retry.items.order_by("id")] == ["b", "c"]
+
+
+def test_retry_twice_creates_one_retry(operation, calls, owner_user, tenant, start):
+    calls["fail"] = {"b"}
+    job = start(owner_user, tenant)
+
+    first = base.operation_retry(job=job, user=owner_user)
+    second = base.operation_retry(job=job, user=owner_user)
+
+    assert first is not None
+    assert second is None
+    assert list(job.retries.values_list("pk", flat=True)) == [first.pk]
+    assert jobs.job_retry_open(job=job) == first
+    assert base.job_retryable(job=job) is False
+
+
+def test_retry_allowed_once_retry_finished(
+    operation, calls, owner_user, tenant, start, django_capture_on_commit_callbacks
+):
+    calls["fail"] = {"b"}
+    job = start(owner_user, tenant)
+    with django_capture_on_commit_callbacks(execute=True):
+        first = base.operation_retry(job=job, user=owner_user)
+
+    second = base.operation_retry(job=job, user=owner_user)
+    retry_of_retry = base.operation_retry(job=first, user=owner_user)
+
+    first.refresh_from_db()
+    assert first.status == Job.Status.FAILED
+    assert jobs.job_retry_open(job=job) == second
+    assert retry_of_retry is not None
+    assert retry_of_retry.retry_of_id == first.pk
+    assert retry_of_retry.title == "Retry of Touch things"
+
+
+def test_retry_waits_for_cancelled_job_worker(operation, owner_user, tenant):
+    job = _running_job(owner_user, tenant, ["running", "queued"])
+    jobs.job_cancel(job=job, user=owner_user)
+
+    retry = base.operation_retry(job=job, user=owner_user)
+
+    job.refresh_from_db()
+    assert job.status == Job.Status.CANCELLED
+    assert job.finished_at is None
+    assert retry is None
+    assert base.job_retryable(job=job) is False
+    assert jobs.job_retry(job=job, user=owner_user) is None

@@ -46,9 +46,25 @@ def job_retry(request: HttpRequest, job_id: int) -> HttpResponse:
     job = _job(request, job_id)
     retry = base.operation_retry(job=job, user=request.user)
     if retry is None:
-        messages.info(request, "This job has no failed items to retry.")
+        messages.info(request, _retry_rejected_message(job))
         return redirect("job_detail", job_id=job.pk)
     return job_started(request, retry)
+
+
+def _retry_rejected_message(job: Job) -> str:
+    job.refresh_from_db()
+    if jobs.job_open(job=job):
+        return (
+            "This job has not finished yet, because its worker is still ending an "
+            "item. Retry it once it has finished."
+        )
+    open_retry = jobs.job_retry_open(job=job)
+    if open_retry is not None:
+        return (
+            f"Job {open_retry.pk} is already retrying this job's failed items. "
+            "Once it has finished, retry its failed items from its page."
+        )
+    return "This job has no failed items to retry."
 
 
 @require_POST

@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django_q.tasks import async_task
 
 from sophos.errors import SophosError
@@ -221,21 +221,33 @@ def job_queue(*, job: Job) -> None:
 
 def job_retryable(*, job: Job) -> bool:
     """Return whether ``job_retry`` can run the job's failed or cancelled
-    items again."""
-    if not job.finished or operation_get(job.kind) is None:
+    items again, in one query.
+
+    A job that a worker may still change, or that has a retry a worker may
+    still change, cannot be retried yet.
+    """
+    if not job.finished or jobs.job_open(job=job) or operation_get(job.kind) is None:
         return False
-    return job.items.filter(status__in=jobs.RETRIED_ITEM_STATUSES).exists()
+    open_retries = Job.objects.filter(jobs.OPEN_JOBS, retry_of=OuterRef("pk"))
+    return (
+        Job.objects.filter(pk=job.pk, items__status__in=jobs.RETRIED_ITEM_STATUSES)
+        .exclude(Exists(open_retries))
+        .exists()
+    )
 
 
 def operation_retry(*, job: Job, user: User) -> Job | None:
     """Queue a new job with the failed items of a finished job.
 
-    Returns None when the job is not a fleet operation, is unfinished, or has
-    no failed item.
+    Returns None when the job is not a fleet operation, is unfinished, has an
+    open retry, or has no failed item.
     """
-    if not job_retryable(job=job):
-        return None
     with transaction.atomic():
+        # The row lock makes a second retry request wait for this one and
+        # then find its retry, so a double submit creates one retry.
+        job = Job.objects.select_for_update().get(pk=job.pk)
+        if not job_retryable(job=job):
+            return None
         retry = jobs.job_retry(job=job, user=user)
         if retry is not None:
             job_queue(job=retry)
