@@ -225,7 +225,7 @@ def jobs_list(request: HtmxHttpRequest) -> HttpResponse:
 
     context = {
         "page": page,
-        "polling": any(not job.finished for job in page),
+        "polling": any(jobs.job_active(job=job) for job in page),
         "section": "jobs",
     }
     return _render(request, "jobs/list.html", "jobs-table", context)
@@ -260,7 +260,8 @@ def job_detail(request: HtmxHttpRequest, job_id: int) -> HttpResponse:
         }
         response = _render(request, "jobs/detail.html", "job-detail", context)
 
-    if request.htmx and job.finished:
+    # A cancelled job has finished only once its worker has ended its item.
+    if request.htmx and not jobs.job_active(job=job):
         trigger_client_event(response, "jobFinished", {"id": job.pk})
     return response
 
@@ -277,6 +278,7 @@ def _job_actions(job: Job, items: QuerySet[JobItem]) -> dict[str, Any]:
         "summary": summary,
         "stalled": stalled,
         "stall_minutes": settings.PORTAL_JOB_STALL_AFTER_MINUTES,
+        "polling": jobs.job_active(job=job),
         "cancel_pending": jobs.job_open(job=job) and job.finished and not stalled,
         "can_cancel": not job.finished or stalled,
         "can_retry": base.job_retryable(job=job),

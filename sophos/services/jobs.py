@@ -350,6 +350,12 @@ def job_open(*, job: Job) -> bool:
     return job.status == Job.Status.CANCELLED and job.finished_at is None
 
 
+def job_active(*, job: Job) -> bool:
+    """Return whether the job may still change, so pages poll it: it is
+    queued or running, or cancelled while its worker ends an item."""
+    return not job.finished or job_open(job=job)
+
+
 def jobs_activity_load(*, jobs: Iterable[Job]) -> None:
     """Set ``last_item_change`` on each open job of ``jobs``, in one query.
 
@@ -419,12 +425,14 @@ class JobState:
     """A job's status as pages show it, with the warnings that go with it.
 
     ``status`` is a ``Job.Status`` value, or ``STALLED_STATUS`` for a stalled
-    job, and ``label`` is its name for people. ``stall_minutes`` and
-    ``queued_warning_seconds`` are the settings that the warnings quote.
+    job, and ``label`` is its name for people. ``active`` tells pages to poll
+    the job (``job_active``). ``stall_minutes`` and ``queued_warning_seconds``
+    are the settings that the warnings quote.
     """
 
     status: str
     label: str
+    active: bool
     stalled: bool
     waiting_for_worker: bool
     stall_minutes: int
@@ -443,6 +451,7 @@ def job_state(*, job: Job, now: dt.datetime | None = None) -> JobState:
     return JobState(
         status=STALLED_STATUS if stalled else job.status,
         label="Stalled" if stalled else job.get_status_display(),
+        active=job_active(job=job),
         stalled=stalled,
         waiting_for_worker=job_waiting_for_worker(job=job, now=now),
         stall_minutes=settings.PORTAL_JOB_STALL_AFTER_MINUTES,

@@ -459,3 +459,58 @@ def test_retry_post_while_cancelling_waits(owner_client, owner, monkeypatch):
     assert not job.retries.exists()
     assert "This job has not finished yet" in html
     assert "Retry the 1" not in html
+
+
+# -- cancelling jobs ------------------------------------------------------------------
+
+
+@pytest.fixture
+def cancelling_job(running_job):
+    """A cancelled job whose worker is still ending its running item."""
+    last = running_job.items.last()
+    JobItem.objects.filter(pk=last.pk).update(status=JobItem.Status.RUNNING)
+    Job.objects.filter(pk=running_job.pk).update(status=Job.Status.CANCELLED)
+    return running_job
+
+
+def test_cancelling_job_page_keeps_polling(owner_client, cancelling_job):
+    response = owner_client.get(_detail_url(cancelling_job))
+
+    html = response.content.decode()
+    assert "Cancelling: the queued items are cancelled" in html
+    assert 'id="job-detail" hx-get=' in html
+
+
+def _progress_response(owner_client, job):
+    return owner_client.get(
+        _detail_url(job),
+        headers={"HX-Request": "true", "HX-Target": f"job-{job.pk}-progress"},
+    )
+
+
+def test_cancelling_job_progress_keeps_polling(owner_client, cancelling_job):
+    response = _progress_response(owner_client, cancelling_job)
+
+    html = response.content.decode()
+    assert 'hx-trigger="every 1s"' in html
+    assert "HX-Trigger" not in response.headers
+
+
+def test_cancelling_job_keeps_jobs_list_polling(owner_client, cancelling_job):
+    response = owner_client.get(reverse("jobs"))
+
+    assert response.context["polling"] is True
+
+
+def test_cancelled_job_signals_end_once_closed(owner_client, cancelling_job):
+    JobItem.objects.filter(job=cancelling_job, status=JobItem.Status.RUNNING).update(
+        status=JobItem.Status.SUCCEEDED
+    )
+    Job.objects.filter(pk=cancelling_job.pk).update(finished_at=timezone.now())
+
+    response = _progress_response(owner_client, cancelling_job)
+
+    assert 'hx-trigger="every 1s"' not in response.content.decode()
+    assert json.loads(response["HX-Trigger"]) == {
+        "jobFinished": {"id": cancelling_job.pk}
+    }
