@@ -156,12 +156,14 @@ def _user_scope(user: AbstractBaseUser | AnonymousUser | None) -> list[str] | No
 
 
 def _open_syncs(*, user: AbstractBaseUser | AnonymousUser | None) -> list[Job]:
-    """Close the stalled sync jobs, and return the queued and running ones
-    created within the task timeout, oldest first.
+    """Close the stalled sync jobs, and return the others that are queued or
+    running, oldest first.
 
     A stalled sync's worker stopped, so it would hold back every new sync
-    until someone cancelled it. An older sync job that is not stalled, such
-    as one queued while no cluster ran, counts as dead and is left alone.
+    until someone cancelled it. A started sync that is not stalled changed
+    within the stall time, so it is returned however long it has run. A sync
+    job created before the task timeout and never started, such as one
+    queued while no cluster ran, counts as dead and is left alone.
     """
     unfinished = list(
         Job.objects.filter(
@@ -182,7 +184,7 @@ def _open_syncs(*, user: AbstractBaseUser | AnonymousUser | None) -> list[Job]:
             jobs.job_close_stalled(
                 job=job, user=user, message=SYNC_WORKER_STOPPED_MESSAGE
             )
-        elif job.created_at >= recent:
+        elif job.started_at is not None or job.created_at >= recent:
             open_syncs.append(job)
     return open_syncs
 
@@ -190,9 +192,9 @@ def _open_syncs(*, user: AbstractBaseUser | AnonymousUser | None) -> list[Job]:
 def sync_scheduled() -> Job | None:
     """Start an incremental sync unless a sync job is still queued or running.
 
-    A stalled sync job is closed first, and one left unfinished for longer
-    than the task timeout counts as dead (its cluster stopped), so neither
-    holds back the schedule.
+    A stalled sync job is closed first, and one left queued, never started,
+    for longer than the task timeout counts as dead (its cluster stopped), so
+    neither holds back the schedule.
     """
     with cache_lock(SYNC_START_LOCK), transaction.atomic():
         open_syncs = _open_syncs(user=None)

@@ -559,6 +559,32 @@ def test_sync_start_closes_an_old_stalled_sync(queued_tasks):
     assert stalled.status == Job.Status.CANCELLED
 
 
+def long_busy_sync() -> Job:
+    """Return a sync that started two hours ago, past the task timeout, and
+    whose running item changed a minute ago."""
+    job = stalled_sync(minutes=120)
+    JobItem.objects.filter(job=job, status=JobItem.Status.RUNNING).update(
+        updated_at=timezone.now() - dt.timedelta(minutes=1)
+    )
+    return job
+
+
+def test_sync_start_joins_a_long_busy_sync(queued_tasks):
+    busy = long_busy_sync()
+
+    job = sync_start(user=None)
+
+    busy.refresh_from_db()
+    assert job.pk == busy.pk
+    assert busy.status == Job.Status.RUNNING
+
+
+def test_scheduled_sync_waits_for_a_long_busy_sync(queued_tasks):
+    long_busy_sync()
+
+    assert sync_scheduled() is None
+
+
 def test_concurrent_requests_join_one_new_sync(shared_database, monkeypatch):
     monkeypatch.setattr(
         "sophos.services.sync.async_task", lambda name, *args, **options: None
