@@ -98,9 +98,11 @@ def sync_start(
             # rows, so a second request joins the sync that is under way.
             logger.info("sync requested while job %s runs; reusing it", running.pk)
             return running
-        return _sync_create(
+        job = _sync_create(
             user=user, connection_id=connection_id, incremental=incremental
         )
+    _sync_queue(job)
+    return job
 
 
 def _sync_create(
@@ -117,13 +119,23 @@ def _sync_create(
     scope = _user_scope(user)
     if scope is not None:
         parameters["tenant_ids"] = scope
-    job = jobs.job_create(
+    return jobs.job_create(
         kind=SYNC_JOB_KIND, title=title, user=user, parameters=parameters
     )
+
+
+def _sync_queue(job: Job) -> None:
+    """Queue the sync's task once the surrounding transaction commits.
+
+    Callers queue after releasing ``SYNC_START_LOCK``. django-q2's sync mode
+    runs the whole sync inside ``async_task``, and other requests would wait
+    for the lock meanwhile.
+    """
+    job_id = job.pk
+    title = job.title
     transaction.on_commit(
-        lambda: async_task("sophos.tasks.sync_run_task", job.pk, task_name=title)
+        lambda: async_task("sophos.tasks.sync_run_task", job_id, task_name=title)
     )
-    return job
 
 
 def _active_sync(
@@ -204,7 +216,9 @@ def sync_scheduled() -> Job | None:
                 "scheduled sync skipped: job %s is still %s", active.pk, active.status
             )
             return None
-        return _sync_create(user=None, connection_id=None, incremental=True)
+        job = _sync_create(user=None, connection_id=None, incremental=True)
+    _sync_queue(job)
+    return job
 
 
 def sync_schedule_ensure() -> Schedule:

@@ -6,6 +6,7 @@ import threading
 import time
 
 import pytest
+from django.core.cache import cache
 from django.core.management import call_command
 from django.db import connection as db_connection
 from django.utils import timezone
@@ -626,6 +627,28 @@ def test_concurrent_requests_join_one_new_sync(shared_database, monkeypatch):
     assert stalled.pk not in started
     assert list(open_syncs.values_list("pk", flat=True)) == started[:1]
     assert AuditEntry.objects.filter(operation="job_close_stalled").count() == 1
+
+
+@pytest.mark.parametrize(
+    "start",
+    [lambda: sync_start(user=None), sync_scheduled],
+    ids=["sync_start", "sync_scheduled"],
+)
+def test_sync_task_runs_after_lock_release(shared_database, monkeypatch, start):
+    """In django-q2's sync mode the task runs the whole sync inline, so it
+    must not hold the lock that other sync requests wait for."""
+    locks_held: list[object] = []
+    monkeypatch.setattr(
+        "sophos.services.sync.async_task",
+        lambda name, *args, **options: locks_held.append(
+            cache.get(sync_module.SYNC_START_LOCK)
+        ),
+    )
+
+    job = start()
+
+    assert job is not None
+    assert locks_held == [None]
 
 
 def test_schedule_is_created_once(settings):
