@@ -172,15 +172,17 @@ def _open_syncs(*, user: AbstractBaseUser | AnonymousUser | None) -> list[Job]:
     running, oldest first.
 
     A stalled sync's worker stopped, so it would hold back every new sync
-    until someone cancelled it. A started sync that is not stalled changed
+    until someone cancelled it. A cancelled sync whose worker stopped before
+    it ended its item is stalled too, and is closed so that it finishes. A
+    started sync that is not stalled changed
     within the stall time, so it is returned however long it has run. A sync
     job created before the task timeout and never started, such as one
     queued while no cluster ran, counts as dead and is left alone.
     """
     unfinished = list(
-        Job.objects.filter(
-            kind=SYNC_JOB_KIND, status__in=[Job.Status.QUEUED, Job.Status.RUNNING]
-        ).order_by("created_at", "pk")
+        Job.objects.filter(jobs.OPEN_JOBS, kind=SYNC_JOB_KIND).order_by(
+            "created_at", "pk"
+        )
     )
     jobs.jobs_activity_load(jobs=unfinished)
     recent = timezone.now() - dt.timedelta(seconds=Conf.TIMEOUT or 3600)
@@ -196,6 +198,8 @@ def _open_syncs(*, user: AbstractBaseUser | AnonymousUser | None) -> list[Job]:
             jobs.job_close_stalled(
                 job=job, user=user, message=SYNC_WORKER_STOPPED_MESSAGE
             )
+        elif job.status == Job.Status.CANCELLED:
+            continue
         elif job.started_at is not None or job.created_at >= recent:
             open_syncs.append(job)
     return open_syncs

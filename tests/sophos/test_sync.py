@@ -15,6 +15,7 @@ from django_q.models import Schedule
 
 from sophos.client import SophosClient
 from sophos.models import Alert, AuditEntry, Endpoint, Job, JobItem, Tenant
+from sophos.services import jobs
 from sophos.services import sync as sync_module
 from sophos.services.connections import client_for
 from sophos.services.jobs import (
@@ -558,6 +559,35 @@ def test_sync_start_closes_an_old_stalled_sync(queued_tasks):
 
     stalled.refresh_from_db()
     assert stalled.status == Job.Status.CANCELLED
+
+
+def test_sync_start_closes_a_stalled_cancelled_sync(queued_tasks):
+    stalled = stalled_sync()
+    jobs.job_cancel(job=stalled, user=None)
+    JobItem.objects.filter(job=stalled).update(
+        updated_at=timezone.now() - dt.timedelta(minutes=20)
+    )
+
+    job = sync_start(user=None)
+
+    stalled.refresh_from_db()
+    items = dict(stalled.items.values_list("target", "status"))
+    assert job.pk != stalled.pk
+    assert stalled.status == Job.Status.CANCELLED
+    assert stalled.finished_at is not None
+    assert items == {"done": "succeeded", "running": "cancelled", "queued": "cancelled"}
+
+
+def test_sync_start_does_not_join_a_cancelling_sync(queued_tasks):
+    cancelling = stalled_sync(minutes=5)
+    jobs.job_cancel(job=cancelling, user=None)
+
+    job = sync_start(user=None)
+
+    cancelling.refresh_from_db()
+    assert job.pk != cancelling.pk
+    assert cancelling.finished_at is None
+    assert cancelling.items.filter(status=JobItem.Status.RUNNING).exists()
 
 
 def long_busy_sync() -> Job:
