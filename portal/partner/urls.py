@@ -58,8 +58,10 @@ urlpatterns = [
         billing.billing_month_refresh,
         name="billing_month_refresh",
     ),
+    # Account ids come from Sophos unchanged, so ``path`` also matches one that
+    # contains a "/".
     path(
-        "billing/<int:year>/<int:month>/tenants/<str:account_id>/",
+        "billing/<int:year>/<int:month>/tenants/<path:account_id>/",
         billing.billing_tenant_usage,
         name="billing_tenant_usage",
     ),

@@ -1,0 +1,113 @@
+"""Billing pages against odd Sophos data, odd requests and odd timing."""
+
+import re
+from unittest import mock
+
+import pytest
+from django.urls import reverse
+
+from portal.accounts.models import Role
+from portal.partner import billing as billing_months
+from portal.partner.models import BillingMonth
+from sophos.services.billing import BillingRow, billing_report
+from tests.portal.factories import make_connection, make_user
+
+pytestmark = pytest.mark.django_db
+
+YEAR, MONTH = 2025, 3
+MONTH_URL = reverse("billing_month", args=[YEAR, MONTH])
+
+
+@pytest.fixture
+def billing_client(client):
+    client.force_login(make_user(roles=[Role.BILLING]))
+    return client
+
+
+def _row(account_id, name="Contoso", code="CIXA", billable=1, actual=1):
+    return BillingRow(
+        tenant_id=account_id,
+        tenant_name=name,
+        product_code=code,
+        product_description=f"Product {code}",
+        product_group="endpoint",
+        sku=f"{code}-1",
+        billable_quantity=billable,
+        actual_quantity=actual,
+    )
+
+
+def _keep(rows, year=YEAR, month=MONTH):
+    """Keep the month with ``rows`` through the page's own store."""
+    if not BillingMonth.objects.exists():
+        make_connection()
+    report = billing_report(year=year, month=month, rows=rows)
+    with mock.patch(
+        "sophos.services.billing.billing_usage", autospec=True, return_value=report
+    ):
+        return billing_months.billing_month_get(year=year, month=month)
+
+
+def _usage_url(account_id):
+    return reverse("billing_tenant_usage", args=[YEAR, MONTH, account_id])
+
+
+# -- account ids ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("account_id", ["a/b", "a.b", "a?b", "a%b", "a#b", "ü-1"])
+def test_odd_account_id_links_to_its_products(billing_client, account_id):
+    _keep([_row(account_id, name="Odd Ltd")])
+
+    page = billing_client.get(MONTH_URL)
+    usage = billing_client.get(_usage_url(account_id))
+
+    assert page.status_code == 200
+    assert f'href="{_usage_url(account_id)}"' in page.content.decode()
+    assert usage.status_code == 200
+    assert usage.context["total"].account_id == account_id
+
+
+def test_percent_encoded_slash_finds_the_account(billing_client):
+    _keep([_row("a/b", name="Slash Ltd")])
+
+    response = billing_client.get(
+        reverse("billing_month", args=[YEAR, MONTH]) + "tenants/a%2Fb/"
+    )
+
+    assert response.status_code == 200
+    assert response.context["total"].account_id == "a/b"
+
+
+def test_row_without_account_id_is_shown_without_link(billing_client):
+    _keep([_row("", name="No account id"), _row("acct-2", name="Fabrikam")])
+
+    response = billing_client.get(MONTH_URL)
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "No account id" in html
+    assert html.count('aria-label="Products of') == 1
+
+
+@pytest.mark.parametrize("account_id", ["a?b", "a%b", "a#b", "a b"])
+def test_hide_link_keeps_account_id_encoded(billing_client, account_id):
+    _keep([_row(account_id, name="Odd Ltd")])
+
+    response = billing_client.get(
+        _usage_url(account_id), headers={"HX-Request": "true"}
+    )
+
+    links = re.findall(r'href="([^"]*)"', response.content.decode())
+    assert links == [_usage_url(account_id) + "?show=0"]
+
+
+def test_account_name_with_html_is_escaped(billing_client):
+    _keep([_row("acct-1", name='<img src=x onerror="alert(1)">')])
+
+    page = billing_client.get(MONTH_URL).content.decode()
+    usage = billing_client.get(_usage_url("acct-1")).content.decode()
+
+    for html in (page, usage):
+        assert "<img src=x" not in html
+        assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in html
