@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from sophos.errors import InvalidResponse
 from sophos.models import Connection, Tenant
 from sophos.services.connections import client_for
 from sophos.services.partner_api import NoPartnerConnection, partner_connection
@@ -58,11 +60,69 @@ class BillingReport:
         return sum(row.billable_quantity for row in self.rows)
 
 
-def _quantity(value: Any) -> int:
-    try:
-        return int(float(value))
-    except (TypeError, ValueError):
+# The largest quantity a usage row may report, far above any seat count. It
+# keeps the sum of a month's rows within the 64-bit columns that store it.
+MAX_QUANTITY = 2**31 - 1
+# The tenant name of a usage row that has no accountId.
+NO_ACCOUNT_NAME = "No account id"
+
+
+def _quantity(item: Mapping[str, Any], key: str) -> int:
+    """Return the quantity under ``key`` as a whole number.
+
+    A missing or empty quantity is 0 and a fraction is truncated toward zero.
+    Raises ``ValueError`` for anything but a finite number of at most
+    ``MAX_QUANTITY`` either side of 0.
+    """
+    # NOTE/sophos-api: whether Sophos ever reports fractional or negative
+    # quantities is unverified; both are kept as described above.
+    value = item.get(key)
+    if value is None or value == "":
         return 0
+    invalid = ValueError(
+        f"has an invalid {key} {value!r}: expected a number from "
+        f"-{MAX_QUANTITY} to {MAX_QUANTITY}"
+    )
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise invalid
+    try:
+        number = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise invalid from None
+    if not number.is_finite() or abs(number) > MAX_QUANTITY:
+        raise invalid
+    return int(number)
+
+
+def _account_id(item: Mapping[str, Any]) -> str:
+    """Return the row's accountId as text, empty when it has none."""
+    value = item.get("accountId")
+    if value is None:
+        return ""
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise ValueError(f"has an invalid accountId {value!r}")
+    return str(value)
+
+
+def _usage_row(item: Any, names: Mapping[str, str]) -> BillingRow:
+    """Return one usage item as a row.
+
+    Raises ``ValueError`` with the reason when the item cannot be read.
+    """
+    if not isinstance(item, dict):
+        raise ValueError("is not a JSON object")
+    tenant_id = _account_id(item)
+    name = names.get(tenant_id) or item.get("accountName") or tenant_id
+    return BillingRow(
+        tenant_id=tenant_id,
+        tenant_name=str(name or NO_ACCOUNT_NAME),
+        product_code=str(item.get("productCode") or ""),
+        product_description=str(item.get("productDescription") or ""),
+        product_group=str(item.get("productGroup") or ""),
+        sku=str(item.get("sku") or ""),
+        billable_quantity=_quantity(item, "billableQuantity"),
+        actual_quantity=_quantity(item, "actualQuantity"),
+    )
 
 
 def tenant_names() -> dict[str, str]:
@@ -78,27 +138,25 @@ def tenant_names() -> dict[str, str]:
 def billing_usage_rows(
     *, year: int, month: int, connection: Connection | None = None
 ) -> list[BillingRow]:
-    """Fetch the usage rows of a month; raises ``NotFound`` for a month
-    without data and ``NoPartnerConnection`` without a partner credential."""
+    """Fetch the usage rows of a month.
+
+    Raises ``NotFound`` for a month without data, ``NoPartnerConnection``
+    without a partner credential and ``InvalidResponse`` for a row that is not
+    an object or has an unreadable accountId or quantity.
+    """
     names = tenant_names()
     rows = []
     with client_for(connection or partner_connection()) as client:
-        for item in client.billing_usage(year, month):
-            tenant_id = str(item.get("accountId") or "")
-            rows.append(
-                BillingRow(
-                    tenant_id=tenant_id,
-                    tenant_name=str(
-                        names.get(tenant_id) or item.get("accountName") or tenant_id
-                    ),
-                    product_code=str(item.get("productCode") or ""),
-                    product_description=str(item.get("productDescription") or ""),
-                    product_group=str(item.get("productGroup") or ""),
-                    sku=str(item.get("sku") or ""),
-                    billable_quantity=_quantity(item.get("billableQuantity")),
-                    actual_quantity=_quantity(item.get("actualQuantity")),
-                )
-            )
+        for number, item in enumerate(client.billing_usage(year, month), start=1):
+            try:
+                rows.append(_usage_row(item, names))
+            except ValueError as exc:
+                raise InvalidResponse(
+                    f"Sophos Central returned billing usage for {year}-{month:02d} "
+                    f"that cannot be kept: row {number} {exc}. Fetch the month "
+                    "again later, and report the reply to Sophos support if it "
+                    "stays the same."
+                ) from exc
     return rows
 
 

@@ -111,3 +111,73 @@ def test_account_name_with_html_is_escaped(billing_client):
     for html in (page, usage):
         assert "<img src=x" not in html
         assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in html
+
+
+# -- malformed Sophos replies ------------------------------------------------------
+
+
+def _page_with_items(client, items):
+    """Return the month page while Sophos lists ``items`` as the month's usage."""
+    with mock.patch(
+        "sophos.client.SophosClient.billing_usage",
+        autospec=True,
+        return_value=iter(items),
+    ):
+        return client.get(MONTH_URL)
+
+
+def _item(**fields):
+    return {"accountId": "acct-1", "productCode": "CIXA", **fields}
+
+
+@pytest.mark.parametrize(
+    ("item", "expected"),
+    [
+        ("not an object", "row 2 is not a JSON object"),
+        (None, "row 2 is not a JSON object"),
+        (_item(billableQuantity="inf"), "invalid billableQuantity 'inf'"),
+        (_item(billableQuantity="1e400"), "invalid billableQuantity '1e400'"),
+        (_item(billableQuantity=10**30), f"invalid billableQuantity {10**30}"),
+        (_item(actualQuantity="many"), "invalid actualQuantity 'many'"),
+        (_item(billableQuantity=True), "invalid billableQuantity True"),
+        (_item(accountId={"id": 1}), "invalid accountId {'id': 1}"),
+    ],
+)
+def test_malformed_usage_is_not_kept(billing_client, demo_connection, item, expected):
+    response = _page_with_items(billing_client, [_item(billableQuantity=3), item])
+
+    assert response.status_code == 200
+    assert "could not be fetched" in response.content.decode()
+    assert expected in response.context["error"].message
+    assert not BillingMonth.objects.exists()
+
+
+def test_unusual_quantities_are_kept(billing_client, demo_connection):
+    items = [
+        _item(accountId="a", billableQuantity=-3, actualQuantity=-3),
+        _item(accountId="b", billableQuantity="7", actualQuantity=2**31 - 1),
+        _item(accountId="c", billableQuantity=2.9),
+        _item(accountId="d", billableQuantity=None, actualQuantity=""),
+        _item(accountId="e"),
+    ]
+
+    response = _page_with_items(billing_client, items)
+
+    kept = BillingMonth.objects.get()
+    quantities = dict(kept.usage.values_list("account_id", "billable_quantity"))
+    assert response.status_code == 200
+    assert quantities == {"a": -3, "b": 7, "c": 2, "d": 0, "e": 0}
+    assert kept.billable_total == 6
+    assert kept.actual_total == 2**31 - 1 - 3
+
+
+def test_usage_without_account_id_is_kept(billing_client, demo_connection):
+    items = [_item(accountId=None, billableQuantity=4), _item(billableQuantity=1)]
+
+    response = _page_with_items(billing_client, items)
+
+    kept = BillingMonth.objects.get()
+    assert response.status_code == 200
+    assert kept.billable_total == 5
+    assert kept.tenant_count == 2
+    assert "No account id" in response.content.decode()
