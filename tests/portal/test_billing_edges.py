@@ -1,5 +1,7 @@
 """Billing pages against odd Sophos data, odd requests and odd timing."""
 
+import csv
+import io
 import re
 from unittest import mock
 
@@ -181,3 +183,48 @@ def test_usage_without_account_id_is_kept(billing_client, demo_connection):
     assert kept.billable_total == 5
     assert kept.tenant_count == 2
     assert "No account id" in response.content.decode()
+
+
+# -- CSV export --------------------------------------------------------------------
+
+
+def _csv_rows(response):
+    content = b"".join(response.streaming_content).decode()
+    return list(csv.reader(io.StringIO(content)))
+
+
+def test_csv_keeps_negative_quantities_as_numbers(billing_client):
+    _keep([_row("acct-1", billable=-3, actual=-4)])
+
+    response = billing_client.get(MONTH_URL, {"format": "csv"})
+
+    header, row = _csv_rows(response)
+    assert row[header.index("Billable quantity")] == "-3"
+    assert row[header.index("Actual quantity")] == "-4"
+
+
+def test_csv_neutralises_every_text_column(billing_client):
+    row = BillingRow(
+        tenant_id="-acct",
+        tenant_name="=HYPERLINK(1)",
+        product_code="+CIXA",
+        product_description="@SUM(A1)",
+        product_group="\tendpoint",
+        sku="=1+1",
+        billable_quantity=1,
+        actual_quantity=1,
+    )
+    _keep([row])
+
+    response = billing_client.get(MONTH_URL, {"format": "csv"})
+
+    _, cells = _csv_rows(response)
+    assert response.streaming
+    assert cells[:6] == [
+        "'=HYPERLINK(1)",
+        "'-acct",
+        "'@SUM(A1)",
+        "'+CIXA",
+        "'=1+1",
+        "'\tendpoint",
+    ]

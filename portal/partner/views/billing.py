@@ -233,8 +233,15 @@ def _csv_lines(kept: BillingMonth) -> Iterator[str]:
     yield writer.writerow([label for label, _ in CSV_COLUMNS])
     for row in billing_months.usage_rows(kept):
         yield writer.writerow(
-            [csv_safe(str(getattr(row, attribute))) for _, attribute in CSV_COLUMNS]
+            [_csv_cell(getattr(row, name)) for _, name in CSV_COLUMNS]
         )
+
+
+def _csv_cell(value: object) -> str | int:
+    # A number is written as it is, so a negative quantity stays a number.
+    if isinstance(value, int):
+        return value
+    return csv_safe(str(value))
 
 
 @require_POST
