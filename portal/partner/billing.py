@@ -1,8 +1,8 @@
 """Billing months: fetched from Sophos on demand and kept in tables.
 
-A month is closed once the next month has begun. Sophos does not change its
-usage after that, so a closed month is fetched once and never requested
-again. The open month is kept as well, marked incomplete, and fetched again
+A month is closed once the next month has begun in every time zone. Sophos
+does not change its usage after that, so a closed month is fetched once and
+never requested again. The open month is kept as well, marked incomplete, and fetched again
 when its copy is older than ``BILLING_OPEN_MONTH_MAX_AGE`` seconds, when it
 has closed since, or when a user asks for fresh figures.
 
@@ -85,10 +85,17 @@ class TrendPoint:
         return f"{self.year:04d}-{self.month:02d}"
 
 
-def month_closed(year: int, month: int, *, today: dt.date | None = None) -> bool:
-    """Return whether the month has ended, so its usage no longer changes."""
-    current = (today or timezone.localdate()).replace(day=1)
-    return dt.date(year, month, 1) < current
+# NOTE/sophos-api: the time zone of Sophos billing months is undocumented. A
+# month counts as closed once it has ended in every time zone, UTC-12 being the
+# last, so it is never kept as final while Sophos may still count usage in it.
+LAST_TIME_ZONE = dt.timezone(dt.timedelta(hours=-12))
+
+
+def month_closed(year: int, month: int, *, now: dt.datetime | None = None) -> bool:
+    """Return whether the month has ended in every time zone, so its usage no
+    longer changes."""
+    today = (now or timezone.now()).astimezone(LAST_TIME_ZONE).date()
+    return dt.date(year, month, 1) < today.replace(day=1)
 
 
 def months_ending(year: int, month: int, count: int = TREND_MONTHS) -> list[dt.date]:
@@ -137,8 +144,11 @@ def billing_month_get(*, year: int, month: int, refresh: bool = False) -> Billin
     if kept is not None and (kept.complete or not (refresh or month_outdated(kept))):
         return kept
 
+    # Whether the month had closed is decided before the fetch: figures read
+    # while it was open stay incomplete even if it closes during the fetch.
+    closed = month_closed(year, month)
     report = billing.billing_usage(year=year, month=month, connection=connection)
-    return _keep(connection, report, replacing=kept)
+    return _keep(connection, report, replacing=kept, complete=closed)
 
 
 def _mirrored_tenants(account_ids: Iterable[str]) -> set[str]:
@@ -154,7 +164,11 @@ def _mirrored_tenants(account_ids: Iterable[str]) -> set[str]:
 
 
 def _keep(
-    connection: Connection, report: BillingReport, *, replacing: BillingMonth | None
+    connection: Connection,
+    report: BillingReport,
+    *,
+    replacing: BillingMonth | None,
+    complete: bool,
 ) -> BillingMonth:
     """Store a fetched month, replacing an older copy in one transaction."""
     mirrored = _mirrored_tenants({row.tenant_id for row in report.rows})
@@ -169,7 +183,7 @@ def _keep(
                 connection=connection,
                 year=report.year,
                 month=report.month,
-                complete=month_closed(report.year, report.month),
+                complete=complete,
                 billable_total=report.billable_total,
                 actual_total=sum(row.actual_quantity for row in report.rows),
                 tenant_count=len(report.totals_by_tenant),

@@ -1,12 +1,14 @@
 """Billing pages against odd Sophos data, odd requests and odd timing."""
 
 import csv
+import datetime
 import io
 import re
 from unittest import mock
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from portal.accounts.models import Role
 from portal.partner import billing as billing_months
@@ -228,3 +230,68 @@ def test_csv_neutralises_every_text_column(billing_client):
         "'=1+1",
         "'\tendpoint",
     ]
+
+
+# -- the month boundary --------------------------------------------------------------
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """A settable ``timezone.now``; ``clock[0]`` is the current UTC time."""
+    now = [datetime.datetime(2025, 3, 15, tzinfo=datetime.UTC)]
+    monkeypatch.setattr(timezone, "now", lambda: now[0])
+    return now
+
+
+def _utc(*parts):
+    return datetime.datetime(*parts, tzinfo=datetime.UTC)
+
+
+@pytest.mark.parametrize(
+    ("time_zone", "now", "closed"),
+    [
+        # Local time is already April, but March has not ended everywhere.
+        ("Pacific/Kiritimati", _utc(2025, 3, 31, 11), False),
+        ("UTC", _utc(2025, 4, 1, 1), False),
+        ("America/Los_Angeles", _utc(2025, 4, 1, 3), False),
+        # March has ended in every time zone.
+        ("Pacific/Kiritimati", _utc(2025, 4, 1, 12), True),
+        ("America/Los_Angeles", _utc(2025, 4, 1, 12), True),
+    ],
+)
+def test_month_closes_once_ended_everywhere(settings, clock, time_zone, now, closed):
+    settings.TIME_ZONE = time_zone
+    clock[0] = now
+
+    kept = _keep([_row("acct-1")])
+
+    assert billing_months.month_closed(YEAR, MONTH) is closed
+    assert kept.complete is closed
+
+
+def test_month_kept_early_is_fetched_again_once_closed(settings, clock):
+    settings.TIME_ZONE = "Pacific/Kiritimati"
+    clock[0] = _utc(2025, 3, 31, 11)
+    _keep([_row("acct-1", billable=5)])
+
+    clock[0] = _utc(2025, 4, 1, 12)
+    kept = _keep([_row("acct-1", billable=7)])
+
+    assert kept.complete
+    assert kept.billable_total == 7
+
+
+def test_month_closing_during_fetch_stays_incomplete(clock):
+    make_connection()
+    clock[0] = _utc(2025, 4, 1, 11, 59)
+    report = billing_report(year=YEAR, month=MONTH, rows=[_row("acct-1")])
+
+    def fetch(**kwargs):
+        clock[0] = _utc(2025, 4, 1, 12, 1)
+        return report
+
+    with mock.patch("sophos.services.billing.billing_usage", side_effect=fetch):
+        kept = billing_months.billing_month_get(year=YEAR, month=MONTH)
+
+    assert not kept.complete
+    assert billing_months.month_outdated(kept)
