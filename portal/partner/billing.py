@@ -2,9 +2,9 @@
 
 A month is closed once the next month has begun in every time zone. Sophos
 does not change its usage after that, so a closed month is fetched once and
-never requested again. The open month is kept as well, marked incomplete, and fetched again
-when its copy is older than ``BILLING_OPEN_MONTH_MAX_AGE`` seconds, when it
-has closed since, or when a user asks for fresh figures.
+never requested again. The open month is kept as well, marked incomplete,
+and fetched again when its copy is older than ``BILLING_OPEN_MONTH_MAX_AGE``
+seconds, when it has closed since, or when a user asks for fresh figures.
 
 The billing page reads a month's totals, one page of tenant totals and, on
 demand, one tenant's products, so it costs the same for 10 tenants as for
