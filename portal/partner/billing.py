@@ -17,7 +17,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import uuid
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -31,7 +30,7 @@ from django_q.tasks import async_task
 
 from portal.partner.models import BillingMonth, BillingTenantTotal, BillingUsage
 from sophos.errors import NotFound, SophosError
-from sophos.models import Connection, Job, JobItem, Tenant
+from sophos.models import Connection, Job, JobItem
 from sophos.services import billing, jobs
 from sophos.services.billing import BillingReport
 from sophos.services.partner_api import NoPartnerConnection, partner_connection
@@ -151,16 +150,12 @@ def billing_month_get(*, year: int, month: int, refresh: bool = False) -> Billin
     return _keep(connection, report, replacing=kept, complete=closed)
 
 
-def _mirrored_tenants(account_ids: Iterable[str]) -> set[str]:
-    """Return the account ids that name a tenant in the mirror."""
-    ids = set()
-    for account_id in account_ids:
-        try:
-            ids.add(uuid.UUID(account_id))
-        except ValueError:
-            continue
-    found = Tenant.objects.filter(pk__in=ids).values_list("pk", flat=True)
-    return {str(pk) for pk in found}
+def _tenant_id(account_id: str) -> uuid.UUID | None:
+    """Return the account id as a tenant id, or None when it is no UUID."""
+    try:
+        return uuid.UUID(account_id)
+    except ValueError:
+        return None
 
 
 def _keep(
@@ -171,10 +166,6 @@ def _keep(
     complete: bool,
 ) -> BillingMonth:
     """Store a fetched month, replacing an older copy in one transaction."""
-    mirrored = _mirrored_tenants({row.tenant_id for row in report.rows})
-    products: dict[str, set[str]] = defaultdict(set)
-    for row in report.rows:
-        products[row.tenant_id].add(row.product_code)
     try:
         with transaction.atomic():
             if replacing is not None:
@@ -196,9 +187,7 @@ def _keep(
                         billing_month=kept,
                         account_id=total.tenant_id,
                         account_name=total.tenant_name,
-                        tenant_id=total.tenant_id
-                        if total.tenant_id in mirrored
-                        else None,
+                        tenant_id=_tenant_id(total.tenant_id),
                         products=total.products,
                         billable_quantity=total.billable_quantity,
                         actual_quantity=total.actual_quantity,
@@ -213,7 +202,7 @@ def _keep(
                         billing_month=kept,
                         account_id=row.tenant_id,
                         account_name=row.tenant_name,
-                        tenant_id=row.tenant_id if row.tenant_id in mirrored else None,
+                        tenant_id=_tenant_id(row.tenant_id),
                         product_code=row.product_code,
                         product_description=row.product_description,
                         product_group=row.product_group,

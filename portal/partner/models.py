@@ -57,12 +57,19 @@ class BillingTenantTotal(models.Model):
     billing_month = models.ForeignKey(
         BillingMonth, on_delete=models.CASCADE, related_name="tenant_totals"
     )
-    # The tenant as Sophos reported it; ``tenant`` links the mirrored tenant
-    # when there is one, whose current name the page shows.
+    # The tenant as Sophos reported it. ``tenant`` is the account id read as
+    # a tenant id, with no database constraint: the join finds the mirrored
+    # tenant, whose current name the page shows, whether it was mirrored
+    # before or after the month was kept, and finds nothing once it is deleted.
     account_id = models.CharField(max_length=64)
     account_name = models.CharField(max_length=255)
     tenant = models.ForeignKey(
-        Tenant, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        Tenant,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
     )
     products = models.PositiveIntegerField(default=0)
     billable_quantity = models.BigIntegerField(default=0)
@@ -89,8 +96,14 @@ class BillingUsage(models.Model):
     )
     account_id = models.CharField(max_length=64)
     account_name = models.CharField(max_length=255)
+    # As in ``BillingTenantTotal``, a link without a database constraint.
     tenant = models.ForeignKey(
-        Tenant, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        Tenant,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
     )
     product_code = models.CharField(max_length=100)
     product_description = models.CharField(max_length=255, blank=True)

@@ -4,6 +4,7 @@ import csv
 import datetime
 import io
 import re
+import uuid
 from unittest import mock
 
 import pytest
@@ -12,9 +13,10 @@ from django.utils import timezone
 
 from portal.accounts.models import Role
 from portal.partner import billing as billing_months
-from portal.partner.models import BillingMonth
+from portal.partner.models import BillingMonth, BillingTenantTotal
+from sophos.models import Tenant
 from sophos.services.billing import BillingRow, billing_report
-from tests.portal.factories import make_connection, make_user
+from tests.portal.factories import make_connection, make_tenant, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -295,3 +297,54 @@ def test_month_closing_during_fetch_stays_incomplete(clock):
 
     assert not kept.complete
     assert billing_months.month_outdated(kept)
+
+
+# -- tenant names ------------------------------------------------------------------
+
+
+def _shown_names(response):
+    return [total.shown_name for total in response.context["page"]]
+
+
+def test_tenant_mirrored_after_month_shows_its_name(billing_client):
+    account_id = str(uuid.uuid4())
+    _keep([_row(account_id, name=account_id), _row("acct-2", name="Zeta Ltd")])
+    make_tenant(id=uuid.UUID(account_id), name="Contoso", customer_name="Alpha Ltd")
+
+    searched = billing_client.get(MONTH_URL, {"q": "alpha"})
+    by_name = billing_client.get(MONTH_URL, {"sort": "name"})
+    usage = billing_client.get(_usage_url(account_id))
+    export = billing_client.get(MONTH_URL, {"format": "csv"})
+
+    assert _shown_names(searched) == ["Alpha Ltd"]
+    assert _shown_names(by_name) == ["Alpha Ltd", "Zeta Ltd"]
+    assert "Alpha Ltd: usage in March 2025" in usage.content.decode()
+    assert [row[0] for row in _csv_rows(export)[1:]] == ["Alpha Ltd", "Zeta Ltd"]
+
+
+def test_deleted_tenant_shows_reported_name(billing_client):
+    tenant = make_tenant(name="Contoso", customer_name="Alpha Ltd")
+    _keep([_row(str(tenant.pk), name="Contoso at fetch")])
+
+    Tenant.objects.filter(pk=tenant.pk).delete()
+    after_delete = billing_client.get(MONTH_URL)
+    make_tenant(id=tenant.pk, name="Contoso", customer_name="Back Again Ltd")
+    after_return = billing_client.get(MONTH_URL)
+
+    assert after_delete.status_code == 200
+    assert _shown_names(after_delete) == ["Contoso at fetch"]
+    assert _shown_names(after_return) == ["Back Again Ltd"]
+    assert BillingTenantTotal.objects.get().account_name == "Contoso at fetch"
+
+
+def test_renamed_tenant_sorts_by_new_name(billing_client):
+    first = make_tenant(name="Aaa Ltd")
+    second = make_tenant(name="Bbb Ltd")
+    _keep([_row(str(first.pk), name="Aaa Ltd"), _row(str(second.pk), name="Bbb Ltd")])
+
+    Tenant.objects.filter(pk=first.pk).update(customer_name="Zzz Ltd")
+    ascending = billing_client.get(MONTH_URL, {"sort": "name"})
+    descending = billing_client.get(MONTH_URL, {"sort": "-name"})
+
+    assert _shown_names(ascending) == ["Bbb Ltd", "Zzz Ltd"]
+    assert _shown_names(descending) == ["Zzz Ltd", "Bbb Ltd"]

@@ -92,3 +92,30 @@ def test_kept_json_rows_move_into_tables():
     assert totals[str(tenant.pk)].billable_quantity == 12
     assert totals["gone"].tenant_id is None
     assert usage.count() == 3
+
+
+def test_account_ids_link_tenants_mirrored_later():
+    apps = _migrate([("partner", "0002_billing_tables")])
+    Connection = apps.get_model("sophos", "Connection")
+    BillingMonth = apps.get_model("partner", "BillingMonth")
+    BillingTenantTotal = apps.get_model("partner", "BillingTenantTotal")
+    BillingUsage = apps.get_model("partner", "BillingUsage")
+    partner = Connection.objects.create(
+        name="Partner", client_id="client", secret_encrypted="x", kind="partner"
+    )
+    kept = BillingMonth.objects.create(connection=partner, year=2025, month=3)
+    account_id = str(uuid.uuid4())
+    for account in (account_id, "not-a-uuid"):
+        BillingTenantTotal.objects.create(
+            billing_month=kept, account_id=account, account_name=account
+        )
+        BillingUsage.objects.create(
+            billing_month=kept, account_id=account, account_name=account
+        )
+
+    apps = _migrate([("partner", "0003_billing_tenant_link")])
+
+    for name in ("BillingTenantTotal", "BillingUsage"):
+        rows = apps.get_model("partner", name).objects.all()
+        links = dict(rows.values_list("account_id", "tenant_id"))
+        assert links == {account_id: uuid.UUID(account_id), "not-a-uuid": None}
