@@ -58,9 +58,9 @@ class BillingTenantTotal(models.Model):
         BillingMonth, on_delete=models.CASCADE, related_name="tenant_totals"
     )
     # The tenant as Sophos reported it. ``tenant`` is the account id read as
-    # a tenant id, with no database constraint: the join finds the mirrored
-    # tenant, whose current name the page shows, whether it was mirrored
-    # before or after the month was kept, and finds nothing once it is deleted.
+    # a tenant id, with no database constraint. The join finds the mirrored
+    # tenant, whose current name the page shows, even when it was mirrored
+    # after the month was kept. Once the tenant is deleted it finds nothing.
     account_id = models.CharField(max_length=64)
     account_name = models.CharField(max_length=255)
     tenant = models.ForeignKey(
