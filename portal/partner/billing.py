@@ -129,6 +129,13 @@ def month_outdated(kept: BillingMonth, *, now: dt.datetime | None = None) -> boo
     return age > dt.timedelta(seconds=settings.BILLING_OPEN_MONTH_MAX_AGE)
 
 
+def billing_month_kept(*, year: int, month: int) -> BillingMonth | None:
+    """Return the month as kept, without asking Sophos, or None."""
+    return BillingMonth.objects.filter(
+        connection=_connection(), year=year, month=month
+    ).first()
+
+
 def billing_month_get(*, year: int, month: int, refresh: bool = False) -> BillingMonth:
     """Return the kept month, fetching it from Sophos when needed.
 

@@ -14,6 +14,7 @@ from django.utils import timezone
 from portal.accounts.models import Role
 from portal.partner import billing as billing_months
 from portal.partner.models import BillingMonth, BillingTenantTotal
+from sophos.errors import NotFound, Unavailable
 from sophos.models import Tenant
 from sophos.services.billing import BillingRow, billing_report
 from tests.portal.factories import make_connection, make_tenant, make_user
@@ -348,3 +349,96 @@ def test_renamed_tenant_sorts_by_new_name(billing_client):
 
     assert _shown_names(ascending) == ["Bbb Ltd", "Zzz Ltd"]
     assert _shown_names(descending) == ["Zzz Ltd", "Bbb Ltd"]
+
+
+# -- Sophos failing while a copy is kept -------------------------------------------
+
+
+@pytest.fixture
+def outdated_open_month(settings):
+    """Keep this month, open, with a copy older than the configured age."""
+    today = timezone.localdate()
+    kept = _keep([_row("acct-1", name="Kept Ltd", billable=5)], today.year, today.month)
+    age = timezone.timedelta(seconds=settings.BILLING_OPEN_MONTH_MAX_AGE + 60)
+    BillingMonth.objects.filter(pk=kept.pk).update(fetched_at=timezone.now() - age)
+    return today
+
+
+def _sophos_down():
+    error = Unavailable("Sophos is down (503)", status=503, correlation_id="corr-9")
+    return mock.patch("sophos.services.billing.billing_usage", side_effect=error)
+
+
+def test_failed_fetch_shows_kept_copy(billing_client, outdated_open_month):
+    url = reverse(
+        "billing_month", args=[outdated_open_month.year, outdated_open_month.month]
+    )
+
+    with _sophos_down():
+        response = billing_client.get(url)
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert _shown_names(response) == ["Kept Ltd"]
+    assert "could not be fetched again: Sophos is down (503)" in html
+    assert "<code>corr-9</code>" in html
+    assert BillingMonth.objects.get().billable_total == 5
+
+
+def test_failed_fetch_keeps_search_partial(billing_client, outdated_open_month):
+    url = reverse(
+        "billing_month", args=[outdated_open_month.year, outdated_open_month.month]
+    )
+
+    with _sophos_down():
+        response = billing_client.get(
+            url,
+            {"q": "kept"},
+            headers={"HX-Request": "true", "HX-Target": "tenant-totals"},
+        )
+
+    assert response.content.decode().strip().startswith('<div id="tenant-totals">')
+    assert _shown_names(response) == ["Kept Ltd"]
+
+
+def test_failed_refresh_keeps_copy_and_says_why(billing_client, outdated_open_month):
+    url = reverse(
+        "billing_month_refresh",
+        args=[outdated_open_month.year, outdated_open_month.month],
+    )
+
+    with _sophos_down():
+        response = billing_client.post(url, follow=True)
+
+    html = response.content.decode()
+    assert "could not be fetched again: Sophos is down (503)" in html
+    assert _shown_names(response) == ["Kept Ltd"]
+    assert BillingMonth.objects.get().billable_total == 5
+
+
+def test_search_without_kept_month_replaces_report(billing_client):
+    make_connection()
+
+    with _sophos_down():
+        response = billing_client.get(
+            MONTH_URL,
+            {"q": "kept"},
+            headers={"HX-Request": "true", "HX-Target": "tenant-totals"},
+        )
+
+    assert response["HX-Retarget"] == "#billing-report"
+    assert response.content.decode().strip().startswith('<div id="billing-report">')
+
+
+def test_products_without_kept_month_redirect_the_page(billing_client):
+    make_connection()
+
+    with mock.patch(
+        "sophos.services.billing.billing_usage",
+        side_effect=NotFound("No usage", status=404),
+    ):
+        response = billing_client.get(
+            _usage_url("acct-1"), headers={"HX-Request": "true"}
+        )
+
+    assert response["HX-Redirect"] == MONTH_URL

@@ -17,8 +17,10 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import HttpResponseClientRedirect, retarget
 
 from portal import access
 from portal.access import Capability
@@ -115,15 +117,28 @@ def _month_context(
 def _kept_month(
     context: dict[str, Any], year: int, month: int, *, refresh: bool = False
 ) -> BillingMonth | None:
-    """Return the kept month, or put what stopped it into the context."""
+    """Return the kept month, or put what stopped it into the context.
+
+    When a month kept earlier cannot be fetched again, that copy is returned
+    and the error goes into ``refresh_error``.
+    """
+    error: SophosError
     try:
         return billing_months.billing_month_get(year=year, month=month, refresh=refresh)
-    except NotFound:
-        context["no_data"] = True
+    except NotFound as exc:
+        error = exc
     except SophosError as exc:
         logger.warning("billing usage %04d-%02d failed: %s", year, month, exc)
-        context["error"] = exc
-    return None
+        error = exc
+
+    kept = billing_months.billing_month_kept(year=year, month=month)
+    if kept is not None:
+        context["refresh_error"] = error
+    elif isinstance(error, NotFound):
+        context["no_data"] = True
+    else:
+        context["error"] = error
+    return kept
 
 
 def _totals_context(request: HtmxHttpRequest, kept: BillingMonth) -> dict[str, Any]:
@@ -163,7 +178,12 @@ def billing_month(
         if target == "tenant-totals":
             return render_page(request, TEMPLATE, "tenant-totals", context)
     context.update(_chart_context(year, month))
-    return render_page(request, TEMPLATE, "billing-report", context)
+    response = render_page(request, TEMPLATE, "billing-report", context)
+    if target == "tenant-totals":
+        # Without a month there is no table: the report with its error
+        # replaces the whole report, not the table it was asked for.
+        retarget(response, "#billing-report")
+    return response
 
 
 @require_POST
@@ -175,18 +195,27 @@ def billing_month_refresh(
     first_day = _first_day(year, month)
     context = _month_context(request, first_day)
     kept = _kept_month(context, year, month, refresh=True)
-    if kept is None and not request.htmx:
-        messages.error(
-            request,
-            "The billing usage could not be fetched: "
-            f"{context.get('error') or 'Sophos Central has no usage for the month.'}",
-        )
     if not request.htmx:
+        _message_fetch_error(request, context)
         return redirect("billing_month", year=year, month=month)
     if kept is not None:
         context.update(_totals_context(request, kept))
     context.update(_chart_context(year, month))
     return render_page(request, TEMPLATE, "billing-report", context)
+
+
+def _message_fetch_error(request: HtmxHttpRequest, context: dict[str, Any]) -> None:
+    """Add what stopped a fetch, if anything, to the messages of the next page."""
+    if "refresh_error" in context:
+        messages.error(
+            request,
+            "The billing usage could not be fetched again: "
+            f"{context['refresh_error']}. The figures shown are the copy kept "
+            "earlier; try again later.",
+        )
+    elif "error" in context or "no_data" in context:
+        reason = context.get("error") or "Sophos Central has no usage for the month."
+        messages.error(request, f"The billing usage could not be fetched: {reason}")
 
 
 @require_GET
@@ -199,7 +228,11 @@ def billing_tenant_usage(
     context = _month_context(request, first_day)
     kept = _kept_month(context, year, month)
     if kept is None:
-        return redirect("billing_month", year=year, month=month)
+        url = reverse("billing_month", args=[year, month])
+        if request.htmx:
+            # The month page says why, so it replaces the page, not the row.
+            return HttpResponseClientRedirect(url)
+        return redirect(url)
     total = billing_months.tenant_total(kept, account_id)
     if total is None:
         raise Http404("No usage for this tenant in the month.")
