@@ -340,9 +340,27 @@ def billing_months_fetch_start(*, user: User, months: Iterable[TrendPoint]) -> J
 
 
 def billing_months_fetch_run(*, job_id: int) -> Job:
-    """Fetch each month of the job; a month without usage is skipped."""
+    """Fetch each month of the job; a month without usage is skipped.
+
+    A job that is not queued any more (cancelled before it ran, or started by
+    an earlier delivery of the task) is finished if it can be, and otherwise
+    returned unchanged.
+    """
     job = Job.objects.get(pk=job_id)
-    jobs.job_start(job=job)
+    if not jobs.job_start(job=job):
+        logger.warning("billing job %s is %s, so it is not run", job.pk, job.status)
+        return jobs.job_finish_when_done(job_id=job.pk) or job
+
+    try:
+        _fetch_items(job)
+    except Exception as exc:
+        # A bug, not a Sophos error. The open items fail with the message.
+        logger.exception("billing job %s stopped with an internal error", job.pk)
+        return jobs.job_finish(job=job, error=f"Internal error: {exc}")
+    return jobs.job_finish(job=job)
+
+
+def _fetch_items(job: Job) -> None:
     for item in job.items.filter(status=JobItem.Status.QUEUED).order_by("pk"):
         job.refresh_from_db(fields=["status"])
         if job.status == Job.Status.CANCELLED:
@@ -361,4 +379,3 @@ def billing_months_fetch_run(*, job_id: int) -> Job:
             jobs.job_item_succeed(
                 item=item, message=f"{kept.billable_total} billable units."
             )
-    return jobs.job_finish(job=job)

@@ -401,3 +401,32 @@ def test_trend_reads_totals_without_rows(billing_client, big_month):
 
     assert points[-1].total == sum(2 * n for n in range(120))
     assert [point.total for point in points[:-1]] == [None] * 11
+
+
+def _fetch_job(owner, month):
+    points = [billing_months.TrendPoint(year=month.year, month=month.month, total=None)]
+    return billing_months.billing_months_fetch_start(user=owner, months=points)
+
+
+def test_fetch_job_delivered_twice_runs_once(db, owner, open_usage):
+    job = _fetch_job(owner, _previous_month())
+    Job.objects.filter(pk=job.pk).update(status=Job.Status.RUNNING)
+
+    billing_months.billing_months_fetch_run(job_id=job.pk)
+
+    open_usage.assert_not_called()
+    assert job.items.get().status == JobItem.Status.QUEUED
+
+
+def test_fetch_job_ends_failed_on_internal_error(db, owner, open_usage):
+    open_usage.side_effect = RuntimeError("unexpected")
+    job = _fetch_job(owner, _previous_month())
+
+    billing_months.billing_months_fetch_run(job_id=job.pk)
+
+    job.refresh_from_db()
+    item = job.items.get()
+    assert job.status == Job.Status.FAILED
+    assert job.finished
+    assert item.status == JobItem.Status.FAILED
+    assert item.message == "Internal error: unexpected"
