@@ -230,7 +230,7 @@ def billing_tenant_usage(
     if kept is None:
         url = reverse("billing_month", args=[year, month])
         if request.htmx:
-            # The month page says why, so it replaces the page, not the row.
+            # The month page shows why, so it replaces the page, not the row.
             return HttpResponseClientRedirect(url)
         return redirect(url)
     total = billing_months.tenant_total(kept, account_id)
