@@ -1,5 +1,6 @@
 """Billing months kept as JSON rows move into the usage and total tables."""
 
+import datetime
 import uuid
 
 import pytest
@@ -119,3 +120,68 @@ def test_account_ids_link_tenants_mirrored_later():
         rows = apps.get_model("partner", name).objects.all()
         links = dict(rows.values_list("account_id", "tenant_id"))
         assert links == {account_id: uuid.UUID(account_id), "not-a-uuid": None}
+
+
+def test_malformed_json_rows_mark_month_for_fetching():
+    apps = _migrate(BEFORE)
+    Connection = apps.get_model("sophos", "Connection")
+    BillingMonth = apps.get_model("partner", "BillingMonth")
+    partner = Connection.objects.create(
+        name="Partner", client_id="client", secret_encrypted="x", kind="partner"
+    )
+    good = {"tenant_id": "a", "product_code": "CIXA", "billable_quantity": 2}
+    months = {
+        1: [good, {}],
+        2: [good, "text", None, 5, [1]],
+        3: [good, {**good, "billable_quantity": "inf"}],
+        4: [good, {**good, "billable_quantity": "1e400"}],
+        5: [good, {**good, "billable_quantity": 10**30}],
+        6: [good, {**good, "actual_quantity": "many"}],
+        7: [good, {**good, "actual_quantity": [1]}],
+        8: {"tenant_id": "a"},
+        9: "garbage",
+    }
+    for month, rows in months.items():
+        BillingMonth.objects.create(
+            connection=partner, year=2024, month=month, rows=rows
+        )
+
+    apps = _migrate(AFTER)
+
+    kept = {
+        row.month: row
+        for row in apps.get_model("partner", "BillingMonth").objects.all()
+    }
+    assert kept[1].complete
+    assert (kept[1].row_count, kept[1].billable_total) == (2, 2)
+    for month in range(2, 10):
+        assert not kept[month].complete, month
+    assert (kept[2].row_count, kept[2].billable_total) == (1, 2)
+    assert (kept[5].row_count, kept[5].billable_total) == (2, 2)
+    assert kept[9].row_count == 0
+
+
+def test_month_kept_before_closing_everywhere_is_fetched_again():
+    apps = _migrate(BEFORE)
+    Connection = apps.get_model("sophos", "Connection")
+    BillingMonth = apps.get_model("partner", "BillingMonth")
+    partner = Connection.objects.create(
+        name="Partner", client_id="client", secret_encrypted="x", kind="partner"
+    )
+    early = BillingMonth.objects.create(connection=partner, year=2025, month=3)
+    late = BillingMonth.objects.create(connection=partner, year=2025, month=4)
+    BillingMonth.objects.filter(pk=early.pk).update(
+        fetched_at=datetime.datetime(2025, 4, 1, 6, tzinfo=datetime.UTC)
+    )
+    BillingMonth.objects.filter(pk=late.pk).update(
+        fetched_at=datetime.datetime(2025, 5, 1, 13, tzinfo=datetime.UTC)
+    )
+
+    apps = _migrate(AFTER)
+
+    kept = {
+        row.month: row
+        for row in apps.get_model("partner", "BillingMonth").objects.all()
+    }
+    assert not kept[3].complete
+    assert kept[4].complete
