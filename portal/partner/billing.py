@@ -28,8 +28,15 @@ from django.db.models.functions import Coalesce, Lower, NullIf
 from django.utils import timezone
 from django_q.tasks import async_task
 
-from portal.partner.models import BillingMonth, BillingTenantTotal, BillingUsage
-from sophos.errors import NotFound, SophosError
+from portal.partner.models import (
+    ACCOUNT_ID_MAX_LENGTH,
+    CODE_MAX_LENGTH,
+    NAME_MAX_LENGTH,
+    BillingMonth,
+    BillingTenantTotal,
+    BillingUsage,
+)
+from sophos.errors import InvalidResponse, NotFound, SophosError
 from sophos.models import Connection, Job, JobItem
 from sophos.services import billing, jobs
 from sophos.services.billing import BillingReport
@@ -154,7 +161,24 @@ def billing_month_get(*, year: int, month: int, refresh: bool = False) -> Billin
     # while it was open stay incomplete even if it closes during the fetch.
     closed = month_closed(year, month)
     report = billing.billing_usage(year=year, month=month, connection=connection)
+    _check_account_ids(report)
     return _keep(connection, report, replacing=kept, complete=closed)
+
+
+def _check_account_ids(report: BillingReport) -> None:
+    """Raise ``InvalidResponse`` for an account id too long to keep.
+
+    Cutting it to fit could give two accounts the same id, so the month is
+    not kept at all.
+    """
+    for total in report.totals_by_tenant:
+        if len(total.tenant_id) > ACCOUNT_ID_MAX_LENGTH:
+            raise InvalidResponse(
+                f"Sophos Central returned billing usage for "
+                f"{report.year}-{report.month:02d} with an account id longer than "
+                f"{ACCOUNT_ID_MAX_LENGTH} characters ({total.tenant_id[:80]!r}), "
+                "so it cannot be kept. Report the reply to Sophos support."
+            )
 
 
 def _tenant_id(account_id: str) -> uuid.UUID | None:
@@ -193,7 +217,7 @@ def _keep(
                     BillingTenantTotal(
                         billing_month=kept,
                         account_id=total.tenant_id,
-                        account_name=total.tenant_name,
+                        account_name=total.tenant_name[:NAME_MAX_LENGTH],
                         tenant_id=_tenant_id(total.tenant_id),
                         products=total.products,
                         billable_quantity=total.billable_quantity,
@@ -208,12 +232,12 @@ def _keep(
                     BillingUsage(
                         billing_month=kept,
                         account_id=row.tenant_id,
-                        account_name=row.tenant_name,
+                        account_name=row.tenant_name[:NAME_MAX_LENGTH],
                         tenant_id=_tenant_id(row.tenant_id),
-                        product_code=row.product_code,
-                        product_description=row.product_description,
-                        product_group=row.product_group,
-                        sku=row.sku,
+                        product_code=row.product_code[:CODE_MAX_LENGTH],
+                        product_description=row.product_description[:NAME_MAX_LENGTH],
+                        product_group=row.product_group[:CODE_MAX_LENGTH],
+                        sku=row.sku[:CODE_MAX_LENGTH],
                         billable_quantity=row.billable_quantity,
                         actual_quantity=row.actual_quantity,
                     )

@@ -13,6 +13,12 @@ from django.db import models
 
 from sophos.models import Connection, Tenant
 
+# Column sizes of the usage text that Sophos sends. Longer text is cut to fit,
+# except an account id, which is rejected.
+ACCOUNT_ID_MAX_LENGTH = 64
+NAME_MAX_LENGTH = 255
+CODE_MAX_LENGTH = 100
+
 
 class BillingMonth(models.Model):
     """One month of a partner's billing usage and its totals.
@@ -61,8 +67,8 @@ class BillingTenantTotal(models.Model):
     # a tenant id, with no database constraint. The join finds the mirrored
     # tenant, whose current name the page shows, even when it was mirrored
     # after the month was kept. Once the tenant is deleted it finds nothing.
-    account_id = models.CharField(max_length=64)
-    account_name = models.CharField(max_length=255)
+    account_id = models.CharField(max_length=ACCOUNT_ID_MAX_LENGTH)
+    account_name = models.CharField(max_length=NAME_MAX_LENGTH)
     tenant = models.ForeignKey(
         Tenant,
         null=True,
@@ -94,8 +100,8 @@ class BillingUsage(models.Model):
     billing_month = models.ForeignKey(
         BillingMonth, on_delete=models.CASCADE, related_name="usage"
     )
-    account_id = models.CharField(max_length=64)
-    account_name = models.CharField(max_length=255)
+    account_id = models.CharField(max_length=ACCOUNT_ID_MAX_LENGTH)
+    account_name = models.CharField(max_length=NAME_MAX_LENGTH)
     # As in ``BillingTenantTotal``, a link without a database constraint.
     tenant = models.ForeignKey(
         Tenant,
@@ -105,10 +111,10 @@ class BillingUsage(models.Model):
         db_constraint=False,
         related_name="+",
     )
-    product_code = models.CharField(max_length=100)
-    product_description = models.CharField(max_length=255, blank=True)
-    product_group = models.CharField(max_length=100, blank=True)
-    sku = models.CharField(max_length=100, blank=True)
+    product_code = models.CharField(max_length=CODE_MAX_LENGTH)
+    product_description = models.CharField(max_length=NAME_MAX_LENGTH, blank=True)
+    product_group = models.CharField(max_length=CODE_MAX_LENGTH, blank=True)
+    sku = models.CharField(max_length=CODE_MAX_LENGTH, blank=True)
     billable_quantity = models.BigIntegerField(default=0)
     actual_quantity = models.BigIntegerField(default=0)
 

@@ -94,6 +94,12 @@ def _quantity(item: Mapping[str, Any], key: str) -> int:
     return int(number)
 
 
+def _text(value: Any) -> str:
+    """Return the value as text without NUL characters, which PostgreSQL
+    rejects in text and JSON columns."""
+    return str(value or "").replace("\x00", "")
+
+
 def _account_id(item: Mapping[str, Any]) -> str:
     """Return the row's accountId as text, empty when it has none."""
     value = item.get("accountId")
@@ -101,7 +107,7 @@ def _account_id(item: Mapping[str, Any]) -> str:
         return ""
     if isinstance(value, bool) or not isinstance(value, str | int):
         raise ValueError(f"has an invalid accountId {value!r}")
-    return str(value)
+    return _text(value)
 
 
 def _usage_row(item: Any, names: Mapping[str, str]) -> BillingRow:
@@ -112,14 +118,14 @@ def _usage_row(item: Any, names: Mapping[str, str]) -> BillingRow:
     if not isinstance(item, dict):
         raise ValueError("is not a JSON object")
     tenant_id = _account_id(item)
-    name = names.get(tenant_id) or item.get("accountName") or tenant_id
+    name = names.get(tenant_id) or _text(item.get("accountName")) or tenant_id
     return BillingRow(
         tenant_id=tenant_id,
-        tenant_name=str(name or NO_ACCOUNT_NAME),
-        product_code=str(item.get("productCode") or ""),
-        product_description=str(item.get("productDescription") or ""),
-        product_group=str(item.get("productGroup") or ""),
-        sku=str(item.get("sku") or ""),
+        tenant_name=name or NO_ACCOUNT_NAME,
+        product_code=_text(item.get("productCode")),
+        product_description=_text(item.get("productDescription")),
+        product_group=_text(item.get("productGroup")),
+        sku=_text(item.get("sku")),
         billable_quantity=_quantity(item, "billableQuantity"),
         actual_quantity=_quantity(item, "actualQuantity"),
     )

@@ -8,6 +8,8 @@ import uuid
 from unittest import mock
 
 import pytest
+from django.db import connection as db_connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -442,3 +444,76 @@ def test_products_without_kept_month_redirect_the_page(billing_client):
         )
 
     assert response["HX-Redirect"] == MONTH_URL
+
+
+# -- values a PostgreSQL column rejects ----------------------------------------------
+
+
+def test_long_texts_fit_their_columns(billing_client):
+    row = BillingRow(
+        tenant_id="acct-1",
+        tenant_name="N" * 300,
+        product_code="C" * 150,
+        product_description="D" * 300,
+        product_group="G" * 150,
+        sku="S" * 150,
+        billable_quantity=1,
+        actual_quantity=1,
+    )
+
+    kept = _keep([row])
+
+    usage = kept.usage.get()
+    assert len(usage.account_name) == 255
+    assert len(usage.product_code) == 100
+    assert len(usage.product_description) == 255
+    assert len(usage.product_group) == 100
+    assert len(usage.sku) == 100
+    assert len(kept.tenant_totals.get().account_name) == 255
+    assert billing_client.get(MONTH_URL).status_code == 200
+
+
+def test_account_id_longer_than_column_is_rejected(billing_client):
+    make_connection()
+    report = billing_report(year=YEAR, month=MONTH, rows=[_row("x" * 65)])
+
+    with mock.patch("sophos.services.billing.billing_usage", return_value=report):
+        response = billing_client.get(MONTH_URL)
+
+    assert "longer than 64 characters" in response.context["error"].message
+    assert not BillingMonth.objects.exists()
+
+
+def test_nul_characters_are_dropped_from_usage(billing_client, demo_connection):
+    item = {
+        "accountId": "acct\x00-1",
+        "accountName": "Contoso\x00 Ltd",
+        "productCode": "CIXA\x00",
+        "productDescription": "Intercept\x00 X",
+        "billableQuantity": 1,
+    }
+
+    _page_with_items(billing_client, [item])
+
+    usage = BillingMonth.objects.get().usage.get()
+    assert usage.account_id == "acct-1"
+    assert usage.account_name == "Contoso Ltd"
+    assert usage.product_code == "CIXA"
+    assert BillingMonth.objects.get().product_totals == [["Intercept X", 1]]
+
+
+def _sent_sql(queries):
+    return "".join(query["sql"] for query in queries.captured_queries)
+
+
+def test_nul_in_search_or_account_id_never_reaches_database(billing_client):
+    _keep([_row("acct-1")])
+
+    with CaptureQueriesContext(db_connection) as queries:
+        searched = billing_client.get(MONTH_URL, {"q": "acct\x00-1"})
+        usage = billing_client.get(MONTH_URL + "tenants/acct%00-1/")
+
+    assert searched.status_code == 200
+    assert searched.context["search"] == "acct-1"
+    assert usage.status_code == 404
+    assert "\x00" not in _sent_sql(queries)

@@ -143,7 +143,8 @@ def _kept_month(
 
 def _totals_context(request: HtmxHttpRequest, kept: BillingMonth) -> dict[str, Any]:
     """Return one page of the month's tenant totals, searched and sorted."""
-    search = request.GET.get("q", "").strip()[:MAX_SEARCH_LENGTH]
+    # PostgreSQL rejects NUL characters in a query parameter.
+    search = request.GET.get("q", "").replace("\x00", "").strip()[:MAX_SEARCH_LENGTH]
     sort = request.GET.get("sort", "name")
     if sort not in billing_months.TENANT_SORTS:
         sort = "name"
@@ -224,6 +225,9 @@ def billing_tenant_usage(
     request: HtmxHttpRequest, year: int, month: int, account_id: str
 ) -> HttpResponse:
     """Show one tenant's products in the month, below its row or as a page."""
+    if "\x00" in account_id:
+        # Kept account ids have no NUL, and PostgreSQL rejects one in a query.
+        raise Http404("No usage for this tenant in the month.")
     first_day = _first_day(year, month)
     context = _month_context(request, first_day)
     kept = _kept_month(context, year, month)
