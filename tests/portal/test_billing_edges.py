@@ -4,6 +4,7 @@ import csv
 import datetime
 import io
 import re
+import threading
 import uuid
 from unittest import mock
 
@@ -517,3 +518,56 @@ def test_nul_in_search_or_account_id_never_reaches_database(billing_client):
     assert searched.context["search"] == "acct-1"
     assert usage.status_code == 404
     assert "\x00" not in _sent_sql(queries)
+
+
+# -- concurrent fetches --------------------------------------------------------------
+
+
+def _fetch_in_threads(year, month, *, refresh):
+    """Fetch the month in two threads that both read Sophos before either
+    stores, and return the kept month ids and any errors."""
+    rows = [_row(f"acct-{number}", billable=1) for number in range(300)]
+    report = billing_report(year=year, month=month, rows=rows)
+    barrier = threading.Barrier(2)
+    kept_ids, errors = [], []
+
+    def fetch(**kwargs):
+        barrier.wait(timeout=10)
+        return report
+
+    def run():
+        try:
+            kept = billing_months.billing_month_get(
+                year=year, month=month, refresh=refresh
+            )
+            kept_ids.append(kept.pk)
+        except Exception as exc:
+            errors.append(exc)
+        finally:
+            db_connection.close()
+
+    with mock.patch("sophos.services.billing.billing_usage", side_effect=fetch):
+        threads = [threading.Thread(target=run) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    return kept_ids, errors
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("refresh", [False, True])
+def test_concurrent_fetches_keep_one_copy(refresh):
+    make_connection()
+    today = timezone.localdate()
+    if refresh:
+        _keep([_row("acct-0")], today.year, today.month)
+
+    kept_ids, errors = _fetch_in_threads(today.year, today.month, refresh=refresh)
+
+    kept = BillingMonth.objects.get()
+    assert errors == []
+    assert kept_ids == [kept.pk, kept.pk]
+    assert kept.usage.count() == 300
+    assert kept.tenant_totals.count() == 300
+    assert kept.billable_total == 300
