@@ -19,6 +19,10 @@ Choices = Sequence[tuple[str, str]]
 
 NAME_MAX_LENGTH = 100
 FIELD_MAX_LENGTH = 100
+# The billing months the pages show. Sophos rejects years before 2000, and the
+# last month leaves room for a link to the next one.
+BILLING_FIRST_MONTH = datetime.date(2000, 1, 1)
+BILLING_LAST_MONTH = datetime.date(9998, 12, 1)
 
 
 def _set_choices(form: forms.Form, name: str, choices: Choices) -> None:
@@ -30,16 +34,26 @@ def _set_choices(form: forms.Form, name: str, choices: Choices) -> None:
 class BillingMonthForm(forms.Form):
     """The ``<input type="month">`` picker, which submits ``YYYY-MM``."""
 
-    month = forms.CharField(label="Month", max_length=7)
-
     error_message = "Enter a month as YYYY-MM, for example 2025-01."
+
+    month = forms.CharField(
+        label="Month",
+        max_length=7,
+        error_messages={"required": error_message, "max_length": error_message},
+    )
 
     def clean_month(self) -> datetime.date:
         raw: str = self.cleaned_data["month"]
         try:
-            return datetime.datetime.strptime(raw, "%Y-%m").date()
+            month = datetime.datetime.strptime(raw, "%Y-%m").date()
         except ValueError:
             raise forms.ValidationError(self.error_message) from None
+        if not BILLING_FIRST_MONTH <= month <= BILLING_LAST_MONTH:
+            raise forms.ValidationError(
+                f"{raw} is out of range. Pick a month from "
+                f"{BILLING_FIRST_MONTH:%B %Y} to {BILLING_LAST_MONTH:%B %Y}."
+            )
+        return month
 
 
 class TenantCreateForm(forms.Form):

@@ -144,3 +144,22 @@ def test_billing_invalid_month_is_404(owner_client, usage, year, month):
 
     assert response.status_code == 404
     usage.assert_not_called()
+
+
+@pytest.mark.parametrize("month", ["1999-12", "0001-01", "9999-01"])
+def test_billing_index_rejects_month_out_of_range(owner_client, month):
+    response = owner_client.get(reverse("billing"), {"month": month})
+
+    assert response.status_code == 302
+    assert response["Location"] != reverse("billing_month", args=month.split("-"))
+    followed = owner_client.get(response["Location"])
+    assert "Pick a month from January 2000 to December 9998" in (
+        followed.content.decode()
+    )
+
+
+@pytest.mark.parametrize("month", ["", "2024-011", "20241"])
+def test_billing_index_explains_month_format(owner_client, month):
+    response = owner_client.get(reverse("billing"), {"month": month}, follow=True)
+
+    assert "Enter a month as YYYY-MM" in response.content.decode()

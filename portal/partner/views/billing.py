@@ -63,8 +63,9 @@ def _next_month(day: datetime.date) -> datetime.date:
 
 
 def _first_day(year: int, month: int) -> datetime.date:
-    # The upper bound leaves room for the next month's link.
-    if not (1 <= month <= 12 and 2000 <= year <= 9998):
+    first = partner_forms.BILLING_FIRST_MONTH
+    last = partner_forms.BILLING_LAST_MONTH
+    if not (1 <= month <= 12 and first.year <= year <= last.year):
         raise Http404("No such month.")
     return datetime.date(year, month, 1)
 
@@ -77,7 +78,7 @@ def billing_index(request: HtmxHttpRequest) -> HttpResponse:
         if form.is_valid():
             chosen: datetime.date = form.cleaned_data["month"]
             return redirect("billing_month", year=chosen.year, month=chosen.month)
-        messages.error(request, form.error_message)
+        messages.error(request, " ".join(str(error) for error in form.errors["month"]))
 
     month = _previous_month(timezone.localdate())
     return redirect("billing_month", year=month.year, month=month.month)
