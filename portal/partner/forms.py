@@ -19,8 +19,8 @@ Choices = Sequence[tuple[str, str]]
 
 NAME_MAX_LENGTH = 100
 FIELD_MAX_LENGTH = 100
-# The billing months the pages show. Sophos rejects years before 2000, and the
-# last month leaves room for a link to the next one.
+# The billing months the pages show. The last one leaves room for a link to
+# the next month.
 BILLING_FIRST_MONTH = datetime.date(2000, 1, 1)
 BILLING_LAST_MONTH = datetime.date(9998, 12, 1)
 
