@@ -83,7 +83,9 @@ def bar_chart(points: Sequence[TrendPoint], *, current_key: str = "") -> BarChar
             height = float(MISSING_HEIGHT)
             title = f"{name}: not fetched yet"
         else:
-            height = plot_height * point.total / top
+            # The axis starts at 0 and SVG rejects a negative height, so a
+            # month with a negative total draws no bar.
+            height = plot_height * max(point.total, 0) / top
             title = f"{name}: {point.total} billable units"
         bars.append(
             Bar(

@@ -430,3 +430,18 @@ def test_fetch_job_ends_failed_on_internal_error(db, owner, open_usage):
     assert job.finished
     assert item.status == JobItem.Status.FAILED
     assert item.message == "Internal error: unexpected"
+
+
+def test_bar_chart_draws_negative_month_flat():
+    points = [
+        billing_months.TrendPoint(year=2025, month=1, total=-40),
+        billing_months.TrendPoint(year=2025, month=2, total=100),
+    ]
+
+    chart = bar_chart(points)
+
+    negative, positive = chart.bars
+    assert negative.height == 0
+    assert negative.y == chart.baseline
+    assert negative.title == "January 2025: -40 billable units"
+    assert positive.height > 0
