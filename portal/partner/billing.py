@@ -47,6 +47,10 @@ logger = logging.getLogger(__name__)
 User = AbstractBaseUser | AnonymousUser | None
 
 FETCH_JOB_KIND = "billing_months_fetch"
+# The months the billing pages show and fetch. The last one leaves room for a
+# link to the next month.
+FIRST_MONTH = dt.date(2000, 1, 1)
+LAST_MONTH = dt.date(9998, 12, 1)
 TREND_MONTHS = 12
 BATCH_SIZE = 500
 
@@ -339,6 +343,7 @@ def missing_months(points: Iterable[TrendPoint]) -> list[TrendPoint]:
         for point in points
         if (point.total is None or not point.complete)
         and month_closed(point.year, point.month)
+        and point.first_day >= FIRST_MONTH
     ]
 
 

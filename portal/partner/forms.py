@@ -8,6 +8,7 @@ from typing import Any
 
 from django import forms
 
+from portal.partner.billing import FIRST_MONTH, LAST_MONTH
 from sophos.services.partner_admins import ASSIGNMENT_SCOPES
 from sophos.services.partner_tenants import (
     BILLING_TYPES,
@@ -19,10 +20,6 @@ Choices = Sequence[tuple[str, str]]
 
 NAME_MAX_LENGTH = 100
 FIELD_MAX_LENGTH = 100
-# The billing months the pages show. The last one leaves room for a link to
-# the next month.
-BILLING_FIRST_MONTH = datetime.date(2000, 1, 1)
-BILLING_LAST_MONTH = datetime.date(9998, 12, 1)
 
 
 def _set_choices(form: forms.Form, name: str, choices: Choices) -> None:
@@ -48,10 +45,10 @@ class BillingMonthForm(forms.Form):
             month = datetime.datetime.strptime(raw, "%Y-%m").date()
         except ValueError:
             raise forms.ValidationError(self.error_message) from None
-        if not BILLING_FIRST_MONTH <= month <= BILLING_LAST_MONTH:
+        if not FIRST_MONTH <= month <= LAST_MONTH:
             raise forms.ValidationError(
                 f"{raw} is out of range. Pick a month from "
-                f"{BILLING_FIRST_MONTH:%B %Y} to {BILLING_LAST_MONTH:%B %Y}."
+                f"{FIRST_MONTH:%B %Y} to {LAST_MONTH:%B %Y}."
             )
         return month
 

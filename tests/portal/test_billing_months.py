@@ -445,3 +445,11 @@ def test_bar_chart_draws_negative_month_flat():
     assert negative.y == chart.baseline
     assert negative.title == "January 2025: -40 billable units"
     assert positive.height > 0
+
+
+def test_trend_fetches_no_month_before_2000(db):
+    points = billing_months.billing_trend(year=2000, month=3)
+
+    missing = billing_months.missing_months(points)
+
+    assert [point.key for point in missing] == ["2000-01", "2000-02", "2000-03"]

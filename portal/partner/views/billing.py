@@ -63,8 +63,8 @@ def _next_month(day: datetime.date) -> datetime.date:
 
 
 def _first_day(year: int, month: int) -> datetime.date:
-    first = partner_forms.BILLING_FIRST_MONTH
-    last = partner_forms.BILLING_LAST_MONTH
+    first = billing_months.FIRST_MONTH
+    last = billing_months.LAST_MONTH
     if not (1 <= month <= 12 and first.year <= year <= last.year):
         raise Http404("No such month.")
     return datetime.date(year, month, 1)
