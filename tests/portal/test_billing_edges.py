@@ -10,6 +10,7 @@ from unittest import mock
 
 import pytest
 from django.db import connection as db_connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -18,7 +19,7 @@ from portal.accounts.models import Role
 from portal.partner import billing as billing_months
 from portal.partner.models import BillingMonth, BillingTenantTotal
 from sophos.errors import NotFound, Unavailable
-from sophos.models import Tenant
+from sophos.models import Job, Tenant
 from sophos.services.billing import BillingRow, billing_report
 from tests.portal.factories import make_connection, make_tenant, make_user
 
@@ -571,3 +572,93 @@ def test_concurrent_fetches_keep_one_copy(refresh):
     assert kept.usage.count() == 300
     assert kept.tenant_totals.count() == 300
     assert kept.billable_total == 300
+
+
+# -- odd requests ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("query", "page_number", "sort"),
+    [
+        ({"page": "-1"}, 3, "name"),
+        ({"page": "abc"}, 1, "name"),
+        ({"page": "99999"}, 3, "name"),
+        ({"page": "2.5"}, 1, "name"),
+        ({"sort": "garbage"}, 1, "name"),
+        ({"sort": "account_id; DROP TABLE x"}, 1, "name"),
+        ({"sort": "-billable"}, 1, "-billable"),
+    ],
+)
+def test_odd_paging_and_sorting(billing_client, query, page_number, sort):
+    _keep([_row(f"acct-{number:03d}") for number in range(120)])
+
+    response = billing_client.get(MONTH_URL, query)
+
+    assert response.status_code == 200
+    assert response.context["page"].number == page_number
+    assert response.context["sort"] == sort
+
+
+@pytest.mark.parametrize(
+    "search",
+    [
+        "x" * 10_000,
+        "' OR 1=1 --",
+        "%",
+        "_",
+        '<script>alert("q")</script>',
+        "=HYPERLINK(1)",
+    ],
+)
+def test_odd_search_text(billing_client, search):
+    _keep([_row("acct-1", name="Contoso")])
+
+    response = billing_client.get(MONTH_URL, {"q": search})
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert response.context["search"] == search[:200]
+    assert _shown_names(response) == []
+    assert "<script>alert" not in html
+
+
+def test_duplicate_product_rows_are_summed(billing_client):
+    rows = [_row("acct-1", billable=2, actual=3), _row("acct-1", billable=5, actual=5)]
+    kept = _keep(rows)
+
+    usage = billing_client.get(_usage_url("acct-1"))
+
+    total = kept.tenant_totals.get()
+    assert (total.products, total.billable_quantity, total.actual_quantity) == (1, 7, 8)
+    assert kept.product_totals == [["Product CIXA", 7]]
+    assert len(usage.context["usage"]) == 2
+
+
+def test_post_routes_need_csrf_token(db):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(make_user(roles=[Role.BILLING]))
+    make_connection()
+
+    with mock.patch("sophos.services.billing.billing_usage") as usage:
+        for name in ("billing_month_refresh", "billing_months_fetch"):
+            response = client.post(reverse(name, args=[YEAR, MONTH]))
+            assert response.status_code == 403, name
+
+    usage.assert_not_called()
+    assert not Job.objects.exists()
+
+
+@pytest.mark.parametrize("role", [Role.TECHNICIAN, Role.READ_ONLY])
+def test_roles_without_billing_get_403(client, role):
+    client.force_login(make_user(roles=[role]))
+    _keep([_row("acct-1")])
+
+    responses = [
+        client.get(MONTH_URL),
+        client.get(MONTH_URL, {"format": "csv"}),
+        client.get(_usage_url("acct-1"), headers={"HX-Request": "true"}),
+        client.post(reverse("billing_month_refresh", args=[YEAR, MONTH])),
+        client.post(reverse("billing_months_fetch", args=[YEAR, MONTH])),
+    ]
+
+    assert [response.status_code for response in responses] == [403] * 5
