@@ -185,3 +185,30 @@ def test_month_kept_before_closing_everywhere_is_fetched_again():
     }
     assert not kept[3].complete
     assert kept[4].complete
+
+
+def test_months_kept_as_complete_too_early_are_reopened():
+    apps = _migrate([("partner", "0002_billing_tables")])
+    Connection = apps.get_model("sophos", "Connection")
+    BillingMonth = apps.get_model("partner", "BillingMonth")
+    partner = Connection.objects.create(
+        name="Partner", client_id="client", secret_encrypted="x", kind="partner"
+    )
+    fetched = {
+        3: datetime.datetime(2025, 4, 1, 6, tzinfo=datetime.UTC),
+        4: datetime.datetime(2025, 5, 1, 13, tzinfo=datetime.UTC),
+    }
+    for month, fetched_at in fetched.items():
+        kept = BillingMonth.objects.create(
+            connection=partner, year=2025, month=month, complete=True
+        )
+        BillingMonth.objects.filter(pk=kept.pk).update(fetched_at=fetched_at)
+
+    apps = _migrate([("partner", "0003_billing_tenant_link")])
+
+    kept = {
+        row.month: row
+        for row in apps.get_model("partner", "BillingMonth").objects.all()
+    }
+    assert not kept[3].complete
+    assert kept[4].complete
