@@ -19,6 +19,7 @@ import logging
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -193,6 +194,26 @@ def _tenant_id(account_id: str) -> uuid.UUID | None:
         return None
 
 
+def _replace(replacing: BillingMonth, values: dict[str, Any]) -> BillingMonth | None:
+    """Empty the kept month and set its new totals, or return None if it is gone.
+
+    The month keeps its id, so a page that read it just before reads the new
+    rows, not an empty table. A second refresh waits for this one, on the row
+    lock in PostgreSQL or for the write transaction in SQLite, and then
+    replaces its rows in turn.
+    """
+    kept = BillingMonth.objects.select_for_update().filter(pk=replacing.pk).first()
+    if kept is None:
+        return None
+    BillingUsage.objects.filter(billing_month=kept).delete()
+    BillingTenantTotal.objects.filter(billing_month=kept).delete()
+    for name, value in values.items():
+        setattr(kept, name, value)
+    kept.fetched_at = timezone.now()
+    kept.save()
+    return kept
+
+
 def _keep(
     connection: Connection,
     report: BillingReport,
@@ -201,21 +222,24 @@ def _keep(
     complete: bool,
 ) -> BillingMonth:
     """Store a fetched month, replacing an older copy in one transaction."""
+    values = {
+        "complete": complete,
+        "billable_total": report.billable_total,
+        "actual_total": sum(row.actual_quantity for row in report.rows),
+        "tenant_count": len(report.totals_by_tenant),
+        "row_count": len(report.rows),
+        "product_totals": [list(item) for item in report.totals_by_product],
+    }
     try:
         with transaction.atomic():
-            if replacing is not None:
-                BillingMonth.objects.filter(pk=replacing.pk).delete()
-            kept = BillingMonth.objects.create(
-                connection=connection,
-                year=report.year,
-                month=report.month,
-                complete=complete,
-                billable_total=report.billable_total,
-                actual_total=sum(row.actual_quantity for row in report.rows),
-                tenant_count=len(report.totals_by_tenant),
-                row_count=len(report.rows),
-                product_totals=[list(item) for item in report.totals_by_product],
-            )
+            kept = _replace(replacing, values) if replacing is not None else None
+            if kept is None:
+                kept = BillingMonth.objects.create(
+                    connection=connection,
+                    year=report.year,
+                    month=report.month,
+                    **values,
+                )
             BillingTenantTotal.objects.bulk_create(
                 (
                     BillingTenantTotal(

@@ -662,3 +662,22 @@ def test_roles_without_billing_get_403(client, role):
     ]
 
     assert [response.status_code for response in responses] == [403] * 5
+
+
+def test_refresh_keeps_month_id_for_open_pages(billing_client):
+    today = timezone.localdate()
+    shown = _keep([_row("acct-1", billable=1)], today.year, today.month)
+    report = billing_report(
+        year=today.year, month=today.month, rows=[_row("acct-1", billable=9)]
+    )
+
+    with mock.patch("sophos.services.billing.billing_usage", return_value=report):
+        fresh = billing_months.billing_month_get(
+            year=today.year, month=today.month, refresh=True
+        )
+
+    totals = billing_months.tenant_totals(shown)
+    assert fresh.pk == shown.pk
+    assert fresh.billable_total == 9
+    assert [total.billable_quantity for total in totals] == [9]
+    assert BillingMonth.objects.count() == 1
