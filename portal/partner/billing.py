@@ -372,8 +372,15 @@ def missing_months(points: Iterable[TrendPoint]) -> list[TrendPoint]:
 
 
 def billing_months_fetch_start(*, user: User, months: Iterable[TrendPoint]) -> Job:
-    """Queue a job that fetches and keeps each month, after commit."""
+    """Queue a job that fetches and keeps each month, after commit.
+
+    An unfinished job of the same user that fetches every one of the months
+    is returned instead, so a second click starts no second job.
+    """
     chosen = list(months)
+    unfinished = _unfinished_fetch_job(user, {point.key for point in chosen})
+    if unfinished is not None:
+        return unfinished
     title = f"Fetch {len(chosen)} billing month(s)"
     job = jobs.job_create(
         kind=FETCH_JOB_KIND,
@@ -390,6 +397,29 @@ def billing_months_fetch_start(*, user: User, months: Iterable[TrendPoint]) -> J
         )
     )
     return job
+
+
+def _unfinished_fetch_job(user: User, keys: set[str]) -> Job | None:
+    """Return the user's unfinished fetch job that covers every month key.
+
+    A job older than the task timeout is ignored, as its task has been
+    stopped even if the job was never marked finished.
+    """
+    if user is None or not user.is_authenticated:
+        return None
+    timeout = settings.Q_CLUSTER["timeout"]
+    assert isinstance(timeout, int)
+    alive_since = timezone.now() - dt.timedelta(seconds=timeout)
+    candidates = Job.objects.filter(
+        kind=FETCH_JOB_KIND,
+        requested_by__pk=user.pk,
+        status__in=[Job.Status.QUEUED, Job.Status.RUNNING],
+        created_at__gte=alive_since,
+    ).order_by("-pk")
+    for job in candidates:
+        if keys <= set(job.items.values_list("target", flat=True)):
+            return job
+    return None
 
 
 def billing_months_fetch_run(*, job_id: int) -> Job:

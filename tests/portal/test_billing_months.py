@@ -453,3 +453,38 @@ def test_trend_fetches_no_month_before_2000(db):
     missing = billing_months.missing_months(points)
 
     assert [point.key for point in missing] == ["2000-01", "2000-02", "2000-03"]
+
+
+def test_fetch_twice_reuses_the_unfinished_job(billing_client, month):
+    url = reverse("billing_months_fetch", args=[month.year, month.month])
+
+    first = billing_client.post(url, headers={"HX-Request": "true"})
+    second = billing_client.post(url, headers={"HX-Request": "true"})
+
+    job = Job.objects.get(kind=billing_months.FETCH_JOB_KIND)
+    assert f'id="job-{job.pk}-progress"' in first.content.decode()
+    assert f'id="job-{job.pk}-progress"' in second.content.decode()
+
+
+def test_fetch_of_other_months_starts_a_new_job(billing_client, month):
+    earlier = month.replace(year=month.year - 1)
+
+    for shown in (month, earlier):
+        billing_client.post(
+            reverse("billing_months_fetch", args=[shown.year, shown.month])
+        )
+
+    assert Job.objects.filter(kind=billing_months.FETCH_JOB_KIND).count() == 2
+
+
+def test_fetch_ignores_job_older_than_task_timeout(billing_client, month, settings):
+    url = reverse("billing_months_fetch", args=[month.year, month.month])
+    billing_client.post(url)
+    stale = timezone.now() - timezone.timedelta(
+        seconds=settings.Q_CLUSTER["timeout"] + 1
+    )
+    Job.objects.update(status=Job.Status.RUNNING, created_at=stale)
+
+    billing_client.post(url)
+
+    assert Job.objects.filter(kind=billing_months.FETCH_JOB_KIND).count() == 2
