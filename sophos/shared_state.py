@@ -41,6 +41,10 @@ def cache_lock(name: str, *, timeout: float = LOCK_SECONDS) -> Iterator[None]:
     a time holds the lock. A lock whose holder died lapses after ``timeout``
     seconds. The wait uses real time, whatever clock the caller runs on,
     because the holder releases it in real time.
+
+    NOTE: on PostgreSQL with the database cache, ``add`` over a lapsed entry is
+    a plain UPDATE, so two processes can both take a lock whose holder died.
+    Redis and SQLite (IMMEDIATE transactions) give it to one process only.
     """
     owner = uuid.uuid4().hex
     deadline = time.monotonic() + timeout
