@@ -13,9 +13,7 @@ import hashlib
 from cryptography.fernet import Fernet, InvalidToken
 from django.conf import settings
 
-
-class SecretUnreadable(Exception):
-    """A stored secret cannot be decrypted with the configured key."""
+from sophos.errors import SecretUnreadable
 
 
 def _fernet() -> Fernet:
@@ -28,10 +26,11 @@ def encrypt_secret(plaintext: str) -> str:
 
 
 def decrypt_secret(ciphertext: str) -> str:
+    """Decrypt a stored secret.
+
+    Raises ``SecretUnreadable`` when the configured key cannot decrypt it.
+    """
     try:
         return _fernet().decrypt(ciphertext.encode()).decode()
     except InvalidToken:
-        raise SecretUnreadable(
-            "The stored client secret cannot be decrypted with PORTAL_ENCRYPTION_KEY: "
-            "restore the key it was saved with, or save the connection's secret again."
-        ) from None
+        raise SecretUnreadable() from None

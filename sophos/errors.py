@@ -9,6 +9,9 @@ correlation id that Sophos support asks for::
     ├── InvalidResponse         the reply is not the JSON that was expected
     ├── RateLimitReached        an interactive call would wait too long for the
     │                           rate limit; carries ``retry_after`` (retryable)
+    ├── SecretUnreadable        a connection's stored client secret cannot be
+    │                           decrypted with PORTAL_ENCRYPTION_KEY, so no
+    │                           request was sent
     └── ApiError                Sophos answered with an error status
         ├── BadRequest          400, 422: the request is invalid
         ├── CredentialsRejected 401: token or credential rejected
@@ -98,6 +101,32 @@ class RateLimitReached(SophosError):
         )
         self.retry_after = retry_after
         self.status = status
+
+
+class SecretUnreadable(SophosError):
+    """A connection's stored client secret cannot be decrypted.
+
+    ``PORTAL_ENCRYPTION_KEY`` changed since the secret was saved, or the
+    stored value is corrupt. Nothing reaches Sophos Central, so ``status``
+    and the correlation id stay empty. ``connection_id`` and
+    ``connection_name`` name the connection when the caller knows it. The
+    message never contains the secret, the key or the ciphertext.
+    """
+
+    def __init__(
+        self, *, connection_id: int | None = None, connection_name: str = ""
+    ) -> None:
+        if connection_name:
+            subject = f'The stored client secret of connection "{connection_name}"'
+        else:
+            subject = "The stored client secret"
+        super().__init__(
+            f"{subject} cannot be decrypted with the current "
+            "PORTAL_ENCRYPTION_KEY. Restore the previous key, or have an owner "
+            "enter the client secret again on the connection's page."
+        )
+        self.connection_id = connection_id
+        self.connection_name = connection_name
 
 
 class ApiError(SophosError):

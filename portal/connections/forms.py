@@ -7,7 +7,10 @@ from django.conf import settings
 from django.utils import timezone
 
 from sophos.models import Connection
-from sophos.services.credentials import CREDENTIAL_LIFETIME_MONTHS
+from sophos.services.credentials import (
+    CREDENTIAL_LIFETIME_MONTHS,
+    connection_secret_readable,
+)
 
 
 class ConnectionForm(forms.Form):
@@ -52,6 +55,12 @@ class ConnectionForm(forms.Form):
             secret = self.fields["client_secret"]
             secret.required = False
             secret.help_text = "Leave blank to keep the stored secret."
+            if not connection_secret_readable(connection=connection):
+                secret.help_text = (
+                    "The stored secret cannot be decrypted with the current "
+                    "PORTAL_ENCRYPTION_KEY: enter it again, or restore the "
+                    "previous key."
+                )
 
     def clean_name(self) -> str:
         name: str = self.cleaned_data["name"].strip()

@@ -46,6 +46,9 @@ def connections_list(request: HttpRequest) -> HttpResponse:
         {
             "connection": connection,
             "expiry": credentials.credential_expiry(connection),
+            "secret_readable": credentials.connection_secret_readable(
+                connection=connection
+            ),
             "tenants": connection.tenant_count,
         }
         for connection in connections.order_by("name")

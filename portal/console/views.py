@@ -32,6 +32,7 @@ from portal.console.forms import ConsoleForm, path_param_field
 from portal.web.views import HtmxHttpRequest, _render
 from sophos import catalog
 from sophos.client import Scope
+from sophos.errors import SecretUnreadable
 from sophos.models import Connection, Tenant
 from sophos.services import console
 from sophos.services.console import ConsoleInputError, ConsoleResult, ConsoleTarget
@@ -106,16 +107,21 @@ def _console_send(request: HtmxHttpRequest) -> HttpResponse:
     form = ConsoleForm(request.POST, operation=operation)
 
     result: ConsoleResult | None = None
+    send_error: SecretUnreadable | None = None
     if form.is_valid():
         try:
             result = _send(request, form)
         except ConsoleInputError as exc:
             form.add_input_error(exc.field, exc.parameter, exc.message)
+        except SecretUnreadable as exc:
+            send_error = exc
 
     context = _context(request, form)
     context["result"] = result
-    # Input errors and Sophos error replies are both shown in the result
-    # region, so the response is 200 and htmx swaps it in.
+    context["send_error"] = send_error
+    # Input errors, an unreadable client secret and Sophos error replies are
+    # all shown in the result region, so the response is 200 and htmx swaps
+    # it in.
     # NOTE: htmx does not swap in the 403 and 404 responses of the access
     # checks, so the page then shows nothing. The form offers no choice that
     # leads to either.

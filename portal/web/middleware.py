@@ -57,7 +57,9 @@ class SophosErrorMiddleware:
 
     Lists and actions show Sophos errors in place; this catches the rest,
     for example a detail page of a tenant that now answers 403, and says
-    what Sophos answered with its correlation id.
+    what Sophos answered with its correlation id. A connection whose stored
+    client secret cannot be decrypted gets its own explanation, because
+    nothing was sent to Sophos.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -69,7 +71,12 @@ class SophosErrorMiddleware:
     def process_exception(
         self, request: HttpRequest, exception: Exception
     ) -> HttpResponse | None:
-        from sophos.errors import RateLimited, RateLimitReached, SophosError
+        from sophos.errors import (
+            RateLimited,
+            RateLimitReached,
+            SecretUnreadable,
+            SophosError,
+        )
 
         if not isinstance(exception, SophosError):
             return None
@@ -90,6 +97,7 @@ class SophosErrorMiddleware:
                 "error": exception,
                 "sophos_status": exception.status,
                 "rate_limited": limit is not None,
+                "secret_unreadable": isinstance(exception, SecretUnreadable),
             },
             status=502 if limit is None else 503,
         )

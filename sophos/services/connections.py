@@ -17,6 +17,7 @@ from sophos.client import (
     WhoAmI,
 )
 from sophos.crypto import decrypt_secret, encrypt_secret
+from sophos.errors import SecretUnreadable
 from sophos.models import Connection
 from sophos.shared_state import CacheRateLimiter, CacheTokenStore
 
@@ -51,11 +52,24 @@ def _rate_limiter_for(connection: Connection) -> RateLimiter:
     return CacheRateLimiter(per_minute=per_minute, per_day=per_day)
 
 
+def _client_secret(connection: Connection) -> str:
+    try:
+        return decrypt_secret(connection.secret_encrypted)
+    except SecretUnreadable:
+        raise SecretUnreadable(
+            connection_id=connection.pk, connection_name=connection.name
+        ) from None
+
+
 def client_for(connection: Connection) -> SophosClient:
-    """Build the API client for a stored connection."""
+    """Build the API client for a stored connection.
+
+    Raises ``SecretUnreadable``, naming the connection, when its stored
+    client secret cannot be decrypted.
+    """
     return SophosClient(
         client_id=connection.client_id,
-        client_secret=decrypt_secret(connection.secret_encrypted),
+        client_secret=_client_secret(connection),
         token_url=settings.SOPHOS_TOKEN_URL,
         global_url=connection.global_url or settings.SOPHOS_GLOBAL_URL,
         transport=_transport_for(connection),

@@ -22,12 +22,13 @@ from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
 from sophos.client import WhoAmI
-from sophos.crypto import SecretUnreadable, decrypt_secret, encrypt_secret
+from sophos.crypto import decrypt_secret, encrypt_secret
 from sophos.errors import (
     CredentialsRejected,
     Forbidden,
     RateLimited,
     RateLimitReached,
+    SecretUnreadable,
     SophosError,
     TransportError,
     Unavailable,
@@ -330,6 +331,15 @@ def _changed_fields(
         "creation date": credential_created_on != connection.credential_created_on,
     }
     return [label for label, changed in changes.items() if changed]
+
+
+def connection_secret_readable(*, connection: Connection) -> bool:
+    """Return whether the stored client secret decrypts with the current key."""
+    try:
+        decrypt_secret(connection.secret_encrypted)
+    except SecretUnreadable:
+        return False
+    return True
 
 
 def _stored_secret(connection: Connection) -> str:

@@ -4,7 +4,10 @@ A sync is a job with one item a tenant. ``sync_run`` lists each connection's
 tenants and queues one django-q2 task a tenant (``sync_item_run``), so a slow
 or failing tenant never holds up another. A tenant that fails (403, 404, a
 timeout) is marked on its row and its item, and the task that ends the last
-item finishes the job.
+item finishes the job. A connection whose tenant list cannot be read gets one
+failed item. When the cause is a stored client secret that cannot be
+decrypted, its mirrored tenants are marked failed with that message too,
+because none of them can sync until the secret is readable again.
 
 A full pass lists a tenant's endpoints and open alerts and removes the
 mirrored ones that Sophos no longer lists. An incremental pass requests only
@@ -34,7 +37,7 @@ from django_q.models import Schedule
 from django_q.tasks import async_task
 
 from sophos.client import SophosClient, TenantInfo
-from sophos.errors import Forbidden, NotFound, SophosError
+from sophos.errors import Forbidden, NotFound, SecretUnreadable, SophosError
 from sophos.models import Alert, Connection, Endpoint, Job, JobItem, Tenant
 from sophos.services import jobs, mirror_items
 from sophos.services.connections import client_for
@@ -292,6 +295,8 @@ def _tenant_items(job: Job, connection: Connection) -> list[JobItem]:
         )
         (failed,) = jobs.job_items_add(job=job, items=[spec])
         jobs.job_item_fail(item=failed, error=exc)
+        if isinstance(exc, SecretUnreadable):
+            _connection_tenants_failed(job, connection, exc)
         return []
     scope = job.parameters.get("tenant_ids")
     if scope is not None:
@@ -302,6 +307,16 @@ def _tenant_items(job: Job, connection: Connection) -> list[JobItem]:
         for t in tenants
     ]
     return jobs.job_items_add(job=job, items=specs)
+
+
+def _connection_tenants_failed(
+    job: Job, connection: Connection, exc: SophosError
+) -> None:
+    tenants = Tenant.objects.filter(connection=connection)
+    scope = job.parameters.get("tenant_ids")
+    if scope is not None:
+        tenants = tenants.filter(pk__in=scope)
+    tenants.update(sync_status=Tenant.SyncStatus.FAILED, sync_error=str(exc))
 
 
 def _queue_item(item: JobItem, *, inline: bool) -> None:
