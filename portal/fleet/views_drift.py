@@ -30,7 +30,7 @@ from portal.access import Capability
 from portal.fleet.views.common import job_started
 from portal.fleet.views_push import TenantsField, tenant_label
 from portal.tenants.common import sophos_error_text
-from portal.web.views import HtmxHttpRequest, _render
+from portal.web.views import HtmxHttpRequest, _render, job_finished_trigger
 from sophos.errors import SophosError
 from sophos.models import Tenant
 from sophos.models_fleet import DriftCheck, PolicyTemplate
@@ -284,7 +284,7 @@ def _check_context(request: HtmxHttpRequest, check: DriftCheck) -> dict[str, Any
         "actionable": actionable,
         "can_act": bool(actionable)
         and access.has_capability(request.user, Capability.ACT_ON_TENANTS),
-        "polling": job is not None and not job.finished,
+        "polling": job is not None and jobs.job_active(job=job),
         "type_label": policies.policy_type_label(check.policy_type),
         "baseline": [
             (key, policies.value_text(value))
@@ -299,9 +299,12 @@ def _check_context(request: HtmxHttpRequest, check: DriftCheck) -> dict[str, Any
 @access.require(Capability.VIEW_TENANTS)
 def drift_check(request: HtmxHttpRequest, check_id: int) -> HttpResponse:
     check = _check_for(request, check_id)
-    return _render(
+    response = _render(
         request, CHECK_TEMPLATE, "drift-results", _check_context(request, check)
     )
+    if check.job is not None:
+        job_finished_trigger(request, response, check.job)
+    return response
 
 
 @require_http_methods(["GET", "POST"])

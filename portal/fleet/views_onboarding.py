@@ -29,7 +29,7 @@ from portal import access
 from portal.access import Capability
 from portal.fleet.views_drift import TenantField, template_deletable
 from portal.tenants.common import sophos_error_text
-from portal.web.views import HtmxHttpRequest, _render
+from portal.web.views import HtmxHttpRequest, _render, job_finished_trigger
 from sophos.errors import SophosError
 from sophos.models import Tenant
 from sophos.models_fleet import ExclusionTemplate, OnboardingRun
@@ -367,7 +367,9 @@ def onboarding_create(request: HtmxHttpRequest) -> HttpResponse:
 
 def _installers(run: OnboardingRun) -> tuple[packages.Installers | None, Any]:
     """Read the tenant's installer links live once its run has finished."""
-    if run.dry_run or run.tenant is None or run.job is None or not run.job.finished:
+    if run.dry_run or run.tenant is None or run.job is None:
+        return None, None
+    if jobs.job_active(job=run.job):
         return None, None
     try:
         return packages.installers_list(tenant=run.tenant), None
@@ -384,6 +386,8 @@ def onboarding_run(request: HtmxHttpRequest, run_id: int) -> HttpResponse:
     job = run.job
     installers, error = _installers(run)
     items = job.items.order_by("id") if job is not None else []
+    # A cancelled job has ended only once its worker has ended its item.
+    ended = job is not None and not jobs.job_active(job=job)
     context = {
         "run": run,
         "job": job,
@@ -391,15 +395,19 @@ def onboarding_run(request: HtmxHttpRequest, run_id: int) -> HttpResponse:
         "summary": jobs.job_summary(items=job.items.all()) if job else None,
         "installers": installers,
         "installers_error": error,
+        "job_ended": ended,
         "resumable": not run.dry_run
+        and ended
         and job is not None
-        and job.finished
         and job.status != job.Status.SUCCEEDED,
-        "polling": job is not None and not job.finished,
+        "polling": job is not None and not ended,
         "can_act": access.has_capability(request.user, Capability.ACT_ON_TENANTS),
         "section": SECTION,
     }
-    return _render(request, RUN_TEMPLATE, "onboarding-run", context)
+    response = _render(request, RUN_TEMPLATE, "onboarding-run", context)
+    if job is not None:
+        job_finished_trigger(request, response, job)
+    return response
 
 
 @require_POST

@@ -25,7 +25,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from portal import access
 from portal.access import Capability
 from portal.accounts.models import TenantGroup
-from portal.web.views import HtmxHttpRequest, _render
+from portal.web.views import HtmxHttpRequest, _render, job_finished_trigger
 from sophos.models import JobItem, Tenant
 from sophos.models_fleet import ItemPush, ItemPushTarget
 from sophos.services import jobs
@@ -224,22 +224,29 @@ def push_detail(request: HtmxHttpRequest, push_id: int) -> HttpResponse:
     visible = access.tenants_visible(request.user)
     job = push.job
     summary = jobs.job_summary(items=job.items.all()) if job is not None else None
-    finished = job is None or job.finished
-    undo_finished = push.undo_job is None or push.undo_job.finished
+    # A cancelled job has ended only once its worker has ended its item.
+    ended = job is None or not jobs.job_active(job=job)
+    undo_ended = push.undo_job is None or not jobs.job_active(job=push.undo_job)
+    polling = not (ended and undo_ended)
     can_act = access.has_capability(request.user, Capability.ACT_ON_TENANTS)
     context = {
         "push": push,
         "job": job,
+        "job_ended": job is not None and ended,
         "summary": summary,
         "rows": _rows(push, visible),
         "undoable": push_service.item_push_undoable(push=push)
         .filter(tenant__in=visible.values("pk"))
         .count(),
-        "polling": not (finished and undo_finished),
+        "polling": polling,
         "can_act": can_act,
         "section": SECTION,
     }
-    return _render(request, DETAIL_TEMPLATE, "push-detail", context)
+    response = _render(request, DETAIL_TEMPLATE, "push-detail", context)
+    last_job = push.undo_job or job
+    if not polling and last_job is not None:
+        job_finished_trigger(request, response, last_job)
+    return response
 
 
 @require_POST

@@ -260,10 +260,20 @@ def job_detail(request: HtmxHttpRequest, job_id: int) -> HttpResponse:
         }
         response = _render(request, "jobs/detail.html", "job-detail", context)
 
-    # A cancelled job has finished only once its worker has ended its item.
+    job_finished_trigger(request, response, job)
+    return response
+
+
+def job_finished_trigger(
+    request: HtmxHttpRequest, response: HttpResponse, job: Job
+) -> None:
+    """Fire the ``jobFinished`` event on an htmx response once ``job`` has ended.
+
+    Lists that wait for a job reload on this event. A cancelled job has ended
+    only once its worker has ended its item (``jobs.job_active``).
+    """
     if request.htmx and not jobs.job_active(job=job):
         trigger_client_event(response, "jobFinished", {"id": job.pk})
-    return response
 
 
 def _job_actions(job: Job, items: QuerySet[JobItem]) -> dict[str, Any]:

@@ -32,7 +32,7 @@ from django.db.models import QuerySet
 
 from sophos.models import Job, Tenant
 from sophos.models_fleet import ExclusionTemplate, OnboardingRun
-from sophos.services import directory, groups, partner_tenants, policies
+from sophos.services import directory, groups, jobs, partner_tenants, policies
 from sophos.services.fleet_ops import base, exclusion_templates
 from sophos.services.fleet_ops.base import ItemContext, ItemResult, PlanRequest
 from sophos.services.fleet_ops.drift import (
@@ -386,7 +386,8 @@ def onboarding_resume(*, user: User, run: OnboardingRun) -> Job:
     """
     if run.dry_run:
         raise ValueError("A dry run cannot be resumed: start the onboarding instead.")
-    if run.job is not None and not run.job.finished:
+    # A cancelled job still runs until its worker has ended its item.
+    if run.job is not None and jobs.job_active(job=run.job):
         raise ValueError("The onboarding is still running.")
     with transaction.atomic():
         return _queue(run, user, f"Resume onboarding {run.customer_name}")
