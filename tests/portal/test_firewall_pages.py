@@ -302,6 +302,28 @@ def test_firmware_panel_shows_finished_job(
     assert "every 1s" not in html
 
 
+def test_firmware_panel_waits_for_cancelled_job_to_end(
+    owner_client, tenant, django_capture_on_commit_callbacks
+):
+    items = _firewalls(tenant)
+    with django_capture_on_commit_callbacks(execute=False):
+        owner_client.post(
+            _url("firewalls_firmware", tenant), _upgrade_data(tenant, items)
+        )
+    job = Job.objects.get(kind=firewalls.UPGRADE_JOB_KIND)
+    Job.objects.filter(pk=job.pk).update(status=Job.Status.CANCELLED)
+
+    response = owner_client.get(
+        _url("firewalls_firmware", tenant),
+        {"ids": [fw.id for fw in items], "job": job.pk},
+        headers={"HX-Request": "true"},
+    )
+
+    assert 'hx-trigger="jobFinished from:body"' in _panel_tag(
+        response.content.decode()
+    )
+
+
 @pytest.mark.parametrize(
     "job_param", ["abc", "999999", "other-kind", "other-user", "other-tenant"]
 )
