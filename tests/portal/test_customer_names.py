@@ -168,6 +168,19 @@ def test_page_says_sophos_cannot_rename(admin_client, tenant):
     html = admin_client.get(PAGE_URL).content.decode()
 
     assert "has no operation that renames a tenant" in html
+    assert "Rename in Sophos Central" not in html
+    assert 'name="tenants"' not in html
+
+
+def test_page_offers_rename_when_api_supports_it(admin_client, tenant, monkeypatch):
+    monkeypatch.setattr(tenant_names, "tenant_rename_supported", lambda: True)
+    tenant.customer_name = "Contoso Ltd"
+    tenant.save()
+
+    html = admin_client.get(PAGE_URL).content.decode()
+
+    assert "Rename in Sophos Central to the customer name" in html
+    assert 'name="tenants"' in html
 
 
 def test_page_searches_all_names(admin_client, tenant):
