@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
 from django.conf import settings
 from django.db import models
@@ -171,6 +172,15 @@ class Alert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.severity} {self.type}"
+
+    @property
+    def endpoint_uuid(self) -> uuid.UUID | None:
+        """Return the alert's managed agent id as an endpoint id, or None when
+        it is not a UUID."""
+        try:
+            return uuid.UUID(self.managed_agent_id)
+        except ValueError:
+            return None
 
 
 class Job(models.Model):

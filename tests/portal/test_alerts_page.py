@@ -320,3 +320,15 @@ def test_alerts_keyset_keeps_the_filter(owner_client, tenant):
     assert "severity=low" in _link(first.content.decode(), "next")
     assert {a.severity for a in second.context["page"]} == {"low"}
     assert len(second.context["page"]) == 10
+
+
+def test_alerts_list_links_endpoint_by_agent_id(owner_client, tenant):
+    endpoint_id = uuid.uuid4()
+    make_alert(tenant, managed_agent_id=str(endpoint_id), managed_agent_name="ws-bob")
+    make_alert(tenant, managed_agent_id="fw-agent-7", managed_agent_name="fw-edge")
+
+    html = owner_client.get(_list_url(tenant)).content.decode()
+
+    endpoint_url = reverse("tenants:endpoint_detail", args=[tenant.pk, endpoint_id])
+    assert f'<a href="{endpoint_url}">ws-bob</a>' in html
+    assert "<td>fw-edge</td>" in html
