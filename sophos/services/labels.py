@@ -73,6 +73,27 @@ CODE_LABELS = {
     "activePassive": "Active-passive",
 }
 
+# Job kinds (``Job.kind``): the background jobs of sophos.services and
+# portal.partner.billing, and the fleet operations that
+# sophos.services.fleet_ops registers under "<module>.<action>".
+JOB_KIND_LABELS = {
+    "alert_bulk_action": "Alert action on several alerts",
+    "billing_months_fetch": "Billing usage fetch",
+    "drift.compare": "Policy drift: compare",
+    "drift.realign": "Policy drift: realign",
+    "endpoint_migration": "Endpoint migration",
+    "firewall_firmware_upgrade": "Firewall firmware upgrade",
+    "hygiene.delete": "Endpoint hygiene: delete",
+    "isolation.isolate": "Isolation: isolate",
+    "isolation.release": "Isolation: release",
+    "onboarding.run": "Customer onboarding",
+    "push.create": "Item push",
+    "push.undo": "Item push: undo",
+    "sync": "Sync",
+    "tamper.enable": "Tamper protection: turn on",
+    "tenants_rename": "Tenant rename",
+}
+
 # A word starts at a capital after a lowercase letter or digit
 # ("notInstalled"), and at the last capital of a run that a lowercase
 # letter follows ("HTTPServer" reads "HTTP server").
@@ -96,6 +117,20 @@ def code_label(code: str) -> str:
     ]
     text = " ".join(words)
     return text[:1].upper() + text[1:]
+
+
+def job_kind_label(kind: str) -> str:
+    """Return the label of a job kind, such as "Isolation: isolate".
+
+    A kind missing from ``JOB_KIND_LABELS`` reads as its words, and a dotted
+    kind as its module, a colon and its action.
+    """
+    if kind in JOB_KIND_LABELS:
+        return JOB_KIND_LABELS[kind]
+    module, dot, action = kind.partition(".")
+    if not dot:
+        return code_label(kind)
+    return f"{code_label(module)}: {code_label(action).lower()}"
 
 
 def codes_label(codes: Iterable[str]) -> str:

@@ -514,3 +514,14 @@ def test_cancelled_job_signals_end_once_closed(owner_client, cancelling_job):
     assert json.loads(response["HX-Trigger"]) == {
         "jobFinished": {"id": cancelling_job.pk}
     }
+
+
+def test_jobs_pages_show_kind_labels(owner_client):
+    job = make_job(kind="isolation.isolate", title="Isolate endpoints")
+
+    listing = owner_client.get(reverse("jobs")).content.decode()
+    detail = owner_client.get(_detail_url(job)).content.decode()
+
+    assert "<td>Isolation: isolate</td>" in listing
+    assert "Isolation: isolate · requested by" in detail
+    assert "Isolation.isolate" not in detail

@@ -28,3 +28,11 @@ def code_label(value: str | Iterable[str] | None) -> str:
     if isinstance(value, str):
         return labels.code_label(value)
     return labels.codes_label(value)
+
+
+@register.filter
+def job_kind_label(kind: str | None) -> str:
+    """Return the label of a job kind, such as "Isolation: isolate"."""
+    if kind is None:
+        return ""
+    return labels.job_kind_label(kind)
