@@ -12,6 +12,7 @@ from django.db.models import QuerySet
 
 from portal.accounts.models import Role, TenantGroup
 from sophos.models import Tenant
+from sophos.services import labels
 
 ROLE_HELP = {
     Role.OWNER: "Everything, including Sophos connections.",
@@ -244,9 +245,12 @@ class AuditFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         self._set_choices("user", [("", "Any user")] + [(u, u) for u in usernames])
         self._set_choices("tenant", [("", "Any tenant")] + tenants)
-        self._set_choices(
-            "operation", [("", "Any operation")] + [(o, o) for o in operations]
-        )
+        operation_choices = [
+            (code, labels.audit_operation_label(code, has_tenant=None))
+            for code in operations
+        ]
+        operation_choices.sort(key=lambda choice: choice[1].lower())
+        self._set_choices("operation", [("", "Any operation")] + operation_choices)
 
     def _set_choices(self, name: str, choices: list[tuple[str, str]]) -> None:
         field = self.fields[name]

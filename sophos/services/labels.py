@@ -13,6 +13,7 @@ Ids, SKUs, CSV exports and the API console keep the codes as sent.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable
 
@@ -94,6 +95,30 @@ JOB_KIND_LABELS = {
     "tenants_rename": "Tenant rename",
 }
 
+# Operations that portal.accounts.services records for portal users. They
+# have no tenant, while sophos.services.directory records the Sophos
+# directory users' user_create, user_update and user_delete with the tenant.
+PORTAL_USER_OPERATIONS = frozenset(
+    {
+        "user_assignments_set",
+        "user_create",
+        "user_disable",
+        "user_enable",
+        "user_password_set",
+        "user_roles_set",
+        "user_update",
+    }
+)
+DIRECTORY_USER_OPERATIONS = frozenset({"user_create", "user_delete", "user_update"})
+
+# Audit operations whose words cannot be derived from the code.
+AUDIT_OPERATION_LABELS = {
+    "alert_action_perform": "Alert action",
+    "endpoints_isolation_update": "Endpoint isolation change",
+    "two_factor_enrol": "Two-factor authentication: enrol",
+    "two_factor_remove": "Two-factor authentication: remove",
+}
+
 # A word starts at a capital after a lowercase letter or digit
 # ("notInstalled"), and at the last capital of a run that a lowercase
 # letter follows ("HTTPServer" reads "HTTP server").
@@ -131,6 +156,61 @@ def job_kind_label(kind: str) -> str:
     if not dot:
         return code_label(kind)
     return f"{code_label(module)}: {code_label(action).lower()}"
+
+
+def audit_operation_label(operation: str, *, has_tenant: bool | None) -> str:
+    """Return the label of an audit log operation, such as "Alert action".
+
+    ``has_tenant`` tells a portal user's operation (no tenant) from a Sophos
+    directory user's (with a tenant). ``None`` means either may be meant,
+    as in a filter that lists each operation once. A fleet operation
+    "fleet.<job kind>" reads as "Fleet: " and its job kind's label.
+    """
+    if operation in AUDIT_OPERATION_LABELS:
+        return AUDIT_OPERATION_LABELS[operation]
+    if operation.startswith("fleet."):
+        return f"Fleet: {job_kind_label(operation.removeprefix('fleet.'))}"
+    if operation in PORTAL_USER_OPERATIONS | DIRECTORY_USER_OPERATIONS:
+        return f"{_user_kind(operation, has_tenant)}: {_user_action(operation)}"
+    return code_label(operation)
+
+
+def _user_kind(operation: str, has_tenant: bool | None) -> str:
+    portal = operation in PORTAL_USER_OPERATIONS
+    directory = operation in DIRECTORY_USER_OPERATIONS
+    if has_tenant is None and portal and directory:
+        return "Portal or directory user"
+    if directory and (has_tenant or not portal):
+        return "Directory user"
+    return "Portal user"
+
+
+def _user_action(operation: str) -> str:
+    return code_label(operation.removeprefix("user_")).lower()
+
+
+def audit_details(parameters: object) -> list[tuple[str, str]]:
+    """Return an audit entry's parameters as (label, text) pairs, by key.
+
+    ``None`` reads "—", lists and mappings read as compact JSON, and other
+    values as their text. Parameters that are not a mapping become one pair.
+    """
+    if not isinstance(parameters, dict):
+        return [("Value", _detail_text(parameters))] if parameters else []
+    return [
+        (code_label(str(key)), _detail_text(value))
+        for key, value in sorted(parameters.items())
+    ]
+
+
+def _detail_text(value: object) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, (dict, list, tuple)):
+        return json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
+    return str(value)
 
 
 def codes_label(codes: Iterable[str]) -> str:

@@ -229,3 +229,49 @@ def test_audit_entries_stay_append_only(admin_client):
         AuditEntry.objects.filter(pk=entry.pk).delete()
     with pytest.raises(PermissionError):
         entry.save()
+
+
+def test_audit_shows_operation_labels(admin_client):
+    _record("alert_action_perform", tenant_id=TENANT_A)
+    _record("fleet.onboarding.run")
+
+    html = admin_client.get(AUDIT_URL).content.decode()
+
+    assert '<th scope="row" title="alert_action_perform">Alert action</th>' in html
+    assert 'title="fleet.onboarding.run">Fleet: Customer onboarding</th>' in html
+    assert '<option value="alert_action_perform">Alert action</option>' in html
+
+
+def test_audit_tells_portal_users_from_directory_users(admin_client):
+    _record("user_create")
+    _record("user_create", tenant_id=TENANT_A)
+
+    html = admin_client.get(AUDIT_URL).content.decode()
+
+    assert 'title="user_create">Portal user: create</th>' in html
+    assert 'title="user_create">Directory user: create</th>' in html
+    assert '<option value="user_create">Portal or directory user: create' in html
+
+
+def test_audit_details_read_as_key_value_list(admin_client):
+    _record(
+        "user_update",
+        message="Updated",
+        parameters={"message": None, "roles": ["owner"], "dry_run": True},
+    )
+
+    html = admin_client.get(AUDIT_URL).content.decode()
+
+    assert "<dt>Message</dt><dd>—</dd>" in html
+    assert "<dt>Roles</dt><dd>[&quot;owner&quot;]</dd>" in html
+    assert "<dt>Dry run</dt><dd>yes</dd>" in html
+    assert "{&#x27;message&#x27;: None" not in html
+
+
+def test_audit_export_keeps_raw_codes(admin_client):
+    _record("user_create", parameters={"message": None})
+
+    rows = _csv(admin_client.get(EXPORT_URL))
+
+    assert rows[1][2] == "user_create"
+    assert rows[1][-1] == '{"message": null}'

@@ -36,3 +36,19 @@ def job_kind_label(kind: str | None) -> str:
     if kind is None:
         return ""
     return labels.job_kind_label(kind)
+
+
+@register.filter
+def audit_operation_label(operation: str, tenant_id: object = None) -> str:
+    """Return the label of an audit entry's operation.
+
+    ``{{ entry.operation|audit_operation_label:entry.tenant_id }}`` tells a
+    portal user's operation from a Sophos directory user's by the tenant.
+    """
+    return labels.audit_operation_label(operation, has_tenant=tenant_id is not None)
+
+
+@register.filter
+def audit_details(parameters: object) -> list[tuple[str, str]]:
+    """Return an audit entry's parameters as (label, text) pairs."""
+    return labels.audit_details(parameters)
