@@ -161,8 +161,8 @@ def job_kind_label(kind: str) -> str:
 def audit_operation_label(operation: str, *, has_tenant: bool | None) -> str:
     """Return the label of an audit log operation, such as "Alert action".
 
-    ``has_tenant`` tells a portal user's operation (no tenant) from a Sophos
-    directory user's (with a tenant). ``None`` means either may be meant,
+    ``has_tenant`` distinguishes a portal user's operation (no tenant) from a
+    Sophos directory user's (with a tenant). ``None`` means either may be meant,
     as in a filter that lists each operation once. A fleet operation
     "fleet.<job kind>" reads as "Fleet: " and its job kind's label.
     """

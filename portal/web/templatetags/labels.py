@@ -42,8 +42,9 @@ def job_kind_label(kind: str | None) -> str:
 def audit_operation_label(operation: str, tenant_id: object = None) -> str:
     """Return the label of an audit entry's operation.
 
-    ``{{ entry.operation|audit_operation_label:entry.tenant_id }}`` tells a
-    portal user's operation from a Sophos directory user's by the tenant.
+    ``{{ entry.operation|audit_operation_label:entry.tenant_id }}``
+    distinguishes a portal user's operation from a Sophos directory user's
+    by the tenant.
     """
     return labels.audit_operation_label(operation, has_tenant=tenant_id is not None)
 
