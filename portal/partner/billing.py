@@ -86,6 +86,8 @@ class TrendPoint:
     month: int
     total: int | None
     complete: bool = True
+    # False for a month Sophos reported no usage for; its total is 0.
+    has_usage: bool = True
 
     @property
     def first_day(self) -> dt.date:
@@ -144,7 +146,7 @@ def month_outdated(kept: BillingMonth, *, now: dt.datetime | None = None) -> boo
 def billing_month_kept(*, year: int, month: int) -> BillingMonth | None:
     """Return the month as kept, without asking Sophos, or None."""
     return BillingMonth.objects.filter(
-        connection=_connection(), year=year, month=month
+        connection=_connection(), year=year, month=month, has_usage=True
     ).first()
 
 
@@ -160,14 +162,53 @@ def billing_month_get(*, year: int, month: int, refresh: bool = False) -> Billin
         connection=connection, year=year, month=month
     ).first()
     if kept is not None and (kept.complete or not (refresh or month_outdated(kept))):
+        if not kept.has_usage:
+            raise NotFound(
+                f"Sophos Central reported no billing usage for {year}-{month:02d}.",
+                status=404,
+            )
         return kept
 
     # Whether the month had closed is decided before the fetch: figures read
     # while it was open stay incomplete even if it closes during the fetch.
     closed = month_closed(year, month)
-    report = billing.billing_usage(year=year, month=month, connection=connection)
+    try:
+        report = billing.billing_usage(year=year, month=month, connection=connection)
+    except NotFound:
+        if closed:
+            _keep_no_usage(connection, year=year, month=month)
+        raise
     _check_account_ids(report)
     return _keep(connection, report, replacing=kept, complete=closed)
+
+
+def _keep_no_usage(connection: Connection, *, year: int, month: int) -> None:
+    """Record that Sophos reported no usage for a closed month, so the chart
+    stops offering to fetch it."""
+    with transaction.atomic():
+        kept = (
+            BillingMonth.objects.select_for_update()
+            .filter(connection=connection, year=year, month=month)
+            .first()
+        )
+        if kept is not None:
+            if kept.has_usage:
+                # A copy with usage, kept while the month was open, stays.
+                return
+        else:
+            try:
+                with transaction.atomic():
+                    BillingMonth.objects.create(
+                        connection=connection,
+                        year=year,
+                        month=month,
+                        complete=True,
+                        has_usage=False,
+                    )
+            except IntegrityError:
+                # Another request recorded the same month first.
+                pass
+    logger.info("billing month %04d-%02d has no usage", year, month)
 
 
 def _check_account_ids(report: BillingReport) -> None:
@@ -343,7 +384,7 @@ def billing_trend(*, year: int, month: int) -> list[TrendPoint]:
             connection=_connection(),
             year__gte=months[0].year,
             year__lte=months[-1].year,
-        ).values("year", "month", "billable_total", "complete")
+        ).values("year", "month", "billable_total", "complete", "has_usage")
     }
     points = []
     for first in months:
@@ -354,6 +395,7 @@ def billing_trend(*, year: int, month: int) -> list[TrendPoint]:
                 month=first.month,
                 total=None if row is None else row["billable_total"],
                 complete=True if row is None else row["complete"],
+                has_usage=True if row is None else row["has_usage"],
             )
         )
     return points

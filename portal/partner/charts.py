@@ -87,6 +87,8 @@ def bar_chart(points: Sequence[TrendPoint], *, current_key: str = "") -> BarChar
             # month with a negative total draws no bar.
             height = plot_height * max(point.total, 0) / top
             title = f"{name}: {point.total} billable units"
+            if not point.has_usage:
+                title = f"{name}: no usage reported"
         bars.append(
             Bar(
                 label=point.first_day.strftime("%b %y"),

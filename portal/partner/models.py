@@ -35,6 +35,9 @@ class BillingMonth(models.Model):
     year = models.PositiveSmallIntegerField()
     month = models.PositiveSmallIntegerField()
     complete = models.BooleanField(default=True)
+    # False for a closed month Sophos reported no usage for; it has no rows,
+    # and the portal does not ask Sophos for it again.
+    has_usage = models.BooleanField(default=True)
     billable_total = models.BigIntegerField(default=0)
     actual_total = models.BigIntegerField(default=0)
     tenant_count = models.PositiveIntegerField(default=0)

@@ -4,6 +4,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from portal.partner.models import BillingMonth
 from sophos.errors import NotFound, Unavailable
 from sophos.services.billing import BillingRow, billing_report
 from tests.portal.factories import make_connection
@@ -113,9 +114,42 @@ def test_billing_month_without_data(owner_client, usage):
     response = owner_client.get(MONTH_URL)
 
     assert response.status_code == 200
-    assert "Sophos Central has no billing usage for March 2025." in (
+    assert "Sophos Central reports no billing usage for March 2025." in (
         response.content.decode()
     )
+
+
+def test_closed_month_without_usage_is_not_fetched_again(owner_client, usage):
+    usage.side_effect = NotFound("No usage", status=404)
+
+    owner_client.get(MONTH_URL)
+    html = owner_client.get(MONTH_URL).content.decode()
+
+    assert usage.call_count == 1
+    assert "Sophos Central reports no billing usage for March 2025." in html
+    assert BillingMonth.objects.get(year=2025, month=3).has_usage is False
+
+
+def test_chart_stops_offering_months_without_usage(owner_client, usage):
+    usage.side_effect = NotFound("No usage", status=404)
+
+    html = owner_client.get(MONTH_URL).content.decode()
+
+    assert "Fetch 11 missing months" in html
+    assert "<td>no usage reported</td>" in html
+
+
+def test_open_month_without_usage_says_not_yet(owner_client, usage):
+    usage.side_effect = NotFound("No usage", status=404)
+    today = timezone.localdate()
+
+    html = owner_client.get(
+        reverse("billing_month", args=[today.year, today.month])
+    ).content.decode()
+
+    assert "has no billing usage for" in html
+    assert "Usage appears once a month has closed" in html
+    assert not BillingMonth.objects.exists()
 
 
 def test_billing_month_shows_sophos_error(owner_client, usage):

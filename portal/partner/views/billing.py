@@ -137,6 +137,7 @@ def _kept_month(
         context["refresh_error"] = error
     elif isinstance(error, NotFound):
         context["no_data"] = True
+        context["month_closed"] = billing_months.month_closed(year, month)
     else:
         context["error"] = error
     return kept
