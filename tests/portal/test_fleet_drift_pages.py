@@ -221,6 +221,21 @@ def test_templates_page_and_create(owner_client, tenants, post):
     assert tenants[0].display_name in listed
 
 
+def test_drift_pages_label_policy_types(owner_client, tenants):
+    PolicyTemplate.objects.create(name="DNS", policy_type="endpoint-dns-protection")
+    DriftCheck.objects.create(
+        policy_type="server-windows-firewall", baseline_label="Template DNS"
+    )
+
+    templates_html = owner_client.get(TEMPLATES_URL).content.decode()
+    checks_html = owner_client.get(DRIFT_URL).content.decode()
+
+    assert "<td>DNS protection</td>" in templates_html
+    assert "<td>endpoint-dns-protection</td>" not in templates_html
+    assert "<td>Server Windows firewall</td>" in checks_html
+    assert "<td>server-windows-firewall</td>" not in checks_html
+
+
 def test_template_baseline_check(owner_client, tenants, drifted, post):
     post(
         owner_client,

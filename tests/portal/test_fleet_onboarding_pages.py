@@ -148,6 +148,9 @@ def test_onboarding_with_csv_creates_users(owner_client, tenants, post):
     html = full.content.decode()
     assert "Installer links" in html
     assert "Download" in html
+    assert "<td>Windows</td>" in html
+    assert "<td>windows</td>" not in html
+    assert "<td>Computer</td>" in html
     assert "Resume the onboarding" not in html
     assert b"<html" not in partial.content
     assert b'id="onboarding-run"' in partial.content

@@ -163,6 +163,25 @@ def test_search_scoped_to_technician(client, technician, tenants):
     assert str(tenants[1].pk) not in response.content.decode()
 
 
+def test_search_labels_health_and_severity(owner_client, tenants, endpoint):
+    Endpoint.objects.filter(pk=endpoint.pk).update(health="notReporting")
+    alert = tenants[0].alerts.exclude(description="").first()
+    tenants[0].alerts.filter(pk=alert.pk).update(severity="veryHigh")
+    url = reverse("fleet_ops:search")
+
+    found_endpoint = owner_client.get(url, {"q": endpoint.hostname})
+    found_alert = owner_client.get(url, {"q": alert.description})
+
+    endpoint_html = found_endpoint.content.decode()
+    alert_html = found_alert.content.decode()
+    assert '<span class="health health-notReporting">Not reporting</span>' in (
+        endpoint_html
+    )
+    assert ">NotReporting<" not in endpoint_html
+    assert '<span class="severity severity-veryHigh">Very high</span>' in alert_html
+    assert ">VeryHigh<" not in alert_html
+
+
 def test_search_too_short_query(owner_client, synced_fleet):
     response = owner_client.get(reverse("fleet_ops:search"), {"q": "a"})
 
@@ -290,6 +309,18 @@ def test_isolation_page_filters(owner_client, endpoint):
     assert 'id="isolation-picker"' in html
     assert endpoint.hostname in html
     assert html.count('name="endpoint_ids"') == 1
+
+
+def test_isolation_page_labels_health(owner_client, endpoint):
+    Endpoint.objects.filter(pk=endpoint.pk).update(health="notReporting")
+
+    response = owner_client.get(
+        reverse("fleet_ops:isolation"), {"q": endpoint.hostname}, headers=HTMX
+    )
+
+    html = response.content.decode()
+    assert '<span class="health health-notReporting">Not reporting</span>' in html
+    assert ">NotReporting<" not in html
 
 
 def test_isolation_page_full(owner_client, endpoint):

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from django import template
 
-from sophos.services import labels
+from sophos.services import labels, policies
 
 register = template.Library()
 
@@ -53,3 +53,9 @@ def audit_operation_label(operation: str, tenant_id: object = None) -> str:
 def audit_details(parameters: object) -> list[tuple[str, str]]:
     """Return an audit entry's parameters as (label, text) pairs."""
     return labels.audit_details(parameters)
+
+
+@register.filter
+def policy_type_label(policy_type: str) -> str:
+    """Return the label of a policy type, such as "DNS protection"."""
+    return policies.policy_type_label(policy_type)
