@@ -11,7 +11,7 @@ import logging
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from django.contrib import messages
 from django.http import Http404, HttpResponse
@@ -38,6 +38,8 @@ from sophos.services import directory
 from sophos.services.directory import DirectoryUser, MembershipChange, UserGroup
 
 logger = logging.getLogger(__name__)
+
+Item = TypeVar("Item", DirectoryUser, UserGroup)
 
 DETAIL_TEMPLATE = "tenants/directory_detail.html"
 SOURCE_CHOICES = list(directory.SOURCE_TYPES.items())
@@ -362,19 +364,110 @@ RELATED_TABLE: Table[Related] = Table(
 )
 
 
+def _user_update(
+    user: User, tenant: Tenant, item: DirectoryUser, data: dict[str, Any]
+) -> DirectoryUser:
+    return directory.user_update(
+        user=user,
+        tenant=tenant,
+        user_id=item.id,
+        name=data["name"],
+        first_name=data["first_name"],
+        last_name=data["last_name"],
+        email=data["email"],
+        exchange_login=data["exchange_login"],
+    )
+
+
+def _group_update(
+    user: User, tenant: Tenant, item: UserGroup, data: dict[str, Any]
+) -> UserGroup:
+    return directory.user_group_update(
+        user=user,
+        tenant=tenant,
+        group_id=item.id,
+        name=data["name"],
+        description=data["description"],
+    )
+
+
+@dataclass(frozen=True)
+class DirectoryPages(Generic[Item]):
+    """The reads, edits and membership changes of the user pages or of the
+    user group pages. A membership joins a user and a user group."""
+
+    get: Callable[[Tenant, str], Item]
+    page: Callable[[Tenant, Item], DetailPage]
+    related: Callable[[Tenant, Item], list[Related]]
+    # The custom items of the other side, which memberships can add.
+    other_choices: Callable[[Tenant], list[tuple[str, str]]]
+    edit_form: type[ItemForm]
+    edit_initial: Callable[[Item], dict[str, Any]]
+    update: Callable[[User, Tenant, Item, dict[str, Any]], Item]
+    add: Callable[[User, Tenant, Item, list[str]], MembershipChange]
+    remove: Callable[[User, Tenant, Item, list[str]], MembershipChange]
+
+
+USER_PAGES = DirectoryPages[DirectoryUser](
+    get=_user_or_404,
+    page=_user_page,
+    related=_user_related,
+    other_choices=_group_choices,
+    edit_form=directory_forms.DirectoryUserForm,
+    edit_initial=lambda item: {
+        "name": item.name,
+        "first_name": item.first_name,
+        "last_name": item.last_name,
+        "email": item.email,
+        "exchange_login": item.exchange_login,
+    },
+    update=_user_update,
+    add=lambda user, tenant, item, ids: directory.user_memberships_add(
+        user=user, tenant=tenant, user_id=item.id, group_ids=ids
+    ),
+    remove=lambda user, tenant, item, ids: directory.user_memberships_remove(
+        user=user, tenant=tenant, user_id=item.id, group_ids=ids
+    ),
+)
+
+GROUP_PAGES = DirectoryPages[UserGroup](
+    get=_group_or_404,
+    page=_group_page,
+    related=_group_related,
+    other_choices=_user_choices,
+    edit_form=directory_forms.UserGroupForm,
+    edit_initial=lambda item: {"name": item.name, "description": item.description},
+    update=_group_update,
+    add=lambda user, tenant, item, ids: directory.user_group_users_add(
+        user=user, tenant=tenant, group_id=item.id, user_ids=ids
+    ),
+    remove=lambda user, tenant, item, ids: directory.user_group_users_remove(
+        user=user, tenant=tenant, group_id=item.id, user_ids=ids
+    ),
+)
+
+
+def _add_choices(
+    pages: DirectoryPages[Item], tenant: Tenant, current: set[str]
+) -> list[tuple[str, str]]:
+    """Return the other side's custom items that are not related yet."""
+    return [
+        choice for choice in pages.other_choices(tenant) if choice[0] not in current
+    ]
+
+
 def _detail_response(
     request: HtmxHttpRequest,
+    pages: DirectoryPages[Item],
     tenant: Tenant,
-    item: DirectoryUser | UserGroup,
-    page: DetailPage,
+    item: Item,
     *,
-    related: Callable[[], list[Related]],
-    add_choices: Callable[[set[str]], list[tuple[str, str]]],
     form: ItemForm | None = None,
     extra: dict[str, Any] | None = None,
     partial: str = "related-table",
     status: int = 200,
 ) -> HttpResponse:
+    page = pages.page(tenant, item)
     context = tenant_context(
         request,
         tenant,
@@ -390,7 +483,7 @@ def _detail_response(
         **(extra or {}),
     )
     try:
-        rows = related()
+        rows = pages.related(tenant, item)
     except SophosError as exc:
         logger.warning("%s %s memberships failed: %s", page.kind, item.id, exc)
         context["related_error"] = exc
@@ -400,7 +493,7 @@ def _detail_response(
     context["may_change"] = context["can_act"] and item.editable
     if context["may_change"] and "add_form" not in context:
         try:
-            choices = add_choices({row.id for row in rows})
+            choices = _add_choices(pages, tenant, {row.id for row in rows})
         except SophosError as exc:
             logger.warning("%s %s choices failed: %s", page.kind, item.id, exc)
             choices = []
@@ -410,146 +503,80 @@ def _detail_response(
     return render_page(request, DETAIL_TEMPLATE, partial, context, status=status)
 
 
-def _user_add_choices(tenant: Tenant) -> Callable[[set[str]], list[tuple[str, str]]]:
-    return lambda current: [
-        choice for choice in _group_choices(tenant) if choice[0] not in current
-    ]
-
-
-def _group_add_choices(tenant: Tenant) -> Callable[[set[str]], list[tuple[str, str]]]:
-    return lambda current: [
-        choice for choice in _user_choices(tenant) if choice[0] not in current
-    ]
-
-
-def _edit_form(
+def _detail_page(
     request: HtmxHttpRequest,
-    form_class: type[ItemForm],
-    initial: dict[str, Any],
-) -> ItemForm:
-    if request.method == "POST":
-        return form_class(request.POST)
-    return form_class(initial=initial)
+    pages: DirectoryPages[Item],
+    tenant_id: uuid.UUID,
+    item_id: uuid.UUID,
+) -> HttpResponse:
+    """Show a user or user group with its memberships, and save its edit form.
+
+    A synced item has no edit form, so a POST to it returns 409.
+    """
+    writing = request.method == "POST"
+    tenant = tenant_for(request, tenant_id, write=writing)
+    item = pages.get(tenant, str(item_id))
+    form = None
+    status = 200
+    if item.editable and writing:
+        form = pages.edit_form(request.POST)
+    elif item.editable:
+        form = pages.edit_form(initial=pages.edit_initial(item))
+    elif writing:
+        status = 409
+
+    if writing and form is not None:
+        if form.is_valid():
+            try:
+                updated = pages.update(request.user, tenant, item, form.cleaned_data)
+            except SophosError as exc:
+                add_sophos_error(form, exc, form.error_field(exc))
+            else:
+                page = pages.page(tenant, item)
+                messages.success(request, f"Saved the {page.kind} {updated.name}.")
+                return redirect(page.collection.url("detail", tenant, item.id))
+        status = 400
+
+    return _detail_response(
+        request,
+        pages,
+        tenant,
+        item,
+        form=form,
+        partial="item-page" if writing else "related-table",
+        status=status,
+    )
 
 
 @require_http_methods(["GET", "POST"])
 def directory_user_detail(
     request: HtmxHttpRequest, tenant_id: uuid.UUID, item_id: uuid.UUID
 ) -> HttpResponse:
-    writing = request.method == "POST"
-    tenant = tenant_for(request, tenant_id, write=writing)
-    item = _user_or_404(tenant, str(item_id))
-    form = None
-    status = 200
-    if item.editable:
-        form = _edit_form(
-            request,
-            directory_forms.DirectoryUserForm,
-            {
-                "name": item.name,
-                "first_name": item.first_name,
-                "last_name": item.last_name,
-                "email": item.email,
-                "exchange_login": item.exchange_login,
-            },
-        )
-    elif writing:
-        status = 409
-    if writing and form is not None:
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                updated = directory.user_update(
-                    user=request.user,
-                    tenant=tenant,
-                    user_id=item.id,
-                    name=data["name"],
-                    first_name=data["first_name"],
-                    last_name=data["last_name"],
-                    email=data["email"],
-                    exchange_login=data["exchange_login"],
-                )
-            except SophosError as exc:
-                add_sophos_error(form, exc, form.error_field(exc))
-            else:
-                messages.success(request, f"Saved the user {updated.name}.")
-                return redirect(USERS.url("detail", tenant, item.id))
-        status = 400
-    return _detail_response(
-        request,
-        tenant,
-        item,
-        _user_page(tenant, item),
-        related=lambda: _user_related(tenant, item),
-        add_choices=_user_add_choices(tenant),
-        form=form,
-        partial="item-page" if writing else "related-table",
-        status=status,
-    )
+    return _detail_page(request, USER_PAGES, tenant_id, item_id)
 
 
 @require_http_methods(["GET", "POST"])
 def user_group_detail(
     request: HtmxHttpRequest, tenant_id: uuid.UUID, item_id: uuid.UUID
 ) -> HttpResponse:
-    writing = request.method == "POST"
-    tenant = tenant_for(request, tenant_id, write=writing)
-    item = _group_or_404(tenant, str(item_id))
-    form = None
-    status = 200
-    if item.editable:
-        form = _edit_form(
-            request,
-            directory_forms.UserGroupForm,
-            {"name": item.name, "description": item.description},
-        )
-    elif writing:
-        status = 409
-    if writing and form is not None:
-        if form.is_valid():
-            try:
-                updated = directory.user_group_update(
-                    user=request.user,
-                    tenant=tenant,
-                    group_id=item.id,
-                    name=form.cleaned_data["name"],
-                    description=form.cleaned_data["description"],
-                )
-            except SophosError as exc:
-                add_sophos_error(form, exc, form.error_field(exc))
-            else:
-                messages.success(request, f"Saved the user group {updated.name}.")
-                return redirect(USER_GROUPS.url("detail", tenant, item.id))
-        status = 400
-    return _detail_response(
-        request,
-        tenant,
-        item,
-        _group_page(tenant, item),
-        related=lambda: _group_related(tenant, item),
-        add_choices=_group_add_choices(tenant),
-        form=form,
-        partial="item-page" if writing else "related-table",
-        status=status,
-    )
+    return _detail_page(request, GROUP_PAGES, tenant_id, item_id)
 
 
 def _membership_write(
     request: HtmxHttpRequest,
-    tenant: Tenant,
-    item: DirectoryUser | UserGroup,
-    page: DetailPage,
+    pages: DirectoryPages[Item],
+    tenant_id: uuid.UUID,
+    item_id: uuid.UUID,
     *,
     adding: bool,
-    write: Callable[[list[str]], MembershipChange],
-    names: Callable[[], dict[str, str]],
-    related: Callable[[], list[Related]],
-    add_choices: Callable[[set[str]], list[tuple[str, str]]],
 ) -> HttpResponse:
     """Add or remove memberships, then show the table with the outcome."""
+    tenant = tenant_for(request, tenant_id, write=True)
+    item = pages.get(tenant, str(item_id))
+    page = pages.page(tenant, item)
     extra: dict[str, Any] = {}
     status = 200
-    choices = add_choices(set()) if adding else []
+    choices = _add_choices(pages, tenant, set()) if adding else []
     form: directory_forms.ChoicesAddForm | directory_forms.SelectedRemoveForm
     if adding:
         form = directory_forms.ChoicesAddForm(
@@ -557,6 +584,7 @@ def _membership_write(
         )
     else:
         form = directory_forms.SelectedRemoveForm(request.POST)
+
     if not item.editable:
         extra["membership_message"] = (
             f"This {page.kind} is synced from {item.source_label} and is read-only "
@@ -570,12 +598,15 @@ def _membership_write(
         status = 400
     else:
         chosen: list[str] = form.cleaned_data["ids"]
+        write = pages.add if adding else pages.remove
         try:
-            change = write(chosen)
+            change = write(request.user, tenant, item, chosen)
         except SophosError as exc:
             extra["membership_error"] = exc
         else:
-            known = {**dict(choices), **names()}
+            # Adding already read the choices, and removing reads them only
+            # now, once Sophos has accepted the change.
+            known = dict(choices) if adding else dict(pages.other_choices(tenant))
             verb = "Added" if adding else "Removed"
             extra["change"] = _shown(verb, change, known)
             if not request.htmx:
@@ -589,102 +620,38 @@ def _membership_write(
                     ),
                 )
                 return redirect(page.collection.url("detail", tenant, item.id))
+
     if adding and "change" not in extra and "membership_error" in extra:
         extra["add_form"] = form
-    return _detail_response(
-        request,
-        tenant,
-        item,
-        page,
-        related=related,
-        add_choices=add_choices,
-        extra=extra,
-        status=status,
-    )
+    return _detail_response(request, pages, tenant, item, extra=extra, status=status)
 
 
 @require_POST
 def directory_user_groups_add(
     request: HtmxHttpRequest, tenant_id: uuid.UUID, item_id: uuid.UUID
 ) -> HttpResponse:
-    tenant = tenant_for(request, tenant_id, write=True)
-    item = _user_or_404(tenant, str(item_id))
-    return _membership_write(
-        request,
-        tenant,
-        item,
-        _user_page(tenant, item),
-        adding=True,
-        write=lambda ids: directory.user_memberships_add(
-            user=request.user, tenant=tenant, user_id=item.id, group_ids=ids
-        ),
-        names=dict,
-        related=lambda: _user_related(tenant, item),
-        add_choices=_user_add_choices(tenant),
-    )
+    return _membership_write(request, USER_PAGES, tenant_id, item_id, adding=True)
 
 
 @require_POST
 def directory_user_groups_remove(
     request: HtmxHttpRequest, tenant_id: uuid.UUID, item_id: uuid.UUID
 ) -> HttpResponse:
-    tenant = tenant_for(request, tenant_id, write=True)
-    item = _user_or_404(tenant, str(item_id))
-    return _membership_write(
-        request,
-        tenant,
-        item,
-        _user_page(tenant, item),
-        adding=False,
-        write=lambda ids: directory.user_memberships_remove(
-            user=request.user, tenant=tenant, user_id=item.id, group_ids=ids
-        ),
-        names=lambda: dict(_group_choices(tenant)),
-        related=lambda: _user_related(tenant, item),
-        add_choices=_user_add_choices(tenant),
-    )
+    return _membership_write(request, USER_PAGES, tenant_id, item_id, adding=False)
 
 
 @require_POST
 def user_group_members_add(
     request: HtmxHttpRequest, tenant_id: uuid.UUID, item_id: uuid.UUID
 ) -> HttpResponse:
-    tenant = tenant_for(request, tenant_id, write=True)
-    item = _group_or_404(tenant, str(item_id))
-    return _membership_write(
-        request,
-        tenant,
-        item,
-        _group_page(tenant, item),
-        adding=True,
-        write=lambda ids: directory.user_group_users_add(
-            user=request.user, tenant=tenant, group_id=item.id, user_ids=ids
-        ),
-        names=dict,
-        related=lambda: _group_related(tenant, item),
-        add_choices=_group_add_choices(tenant),
-    )
+    return _membership_write(request, GROUP_PAGES, tenant_id, item_id, adding=True)
 
 
 @require_POST
 def user_group_members_remove(
     request: HtmxHttpRequest, tenant_id: uuid.UUID, item_id: uuid.UUID
 ) -> HttpResponse:
-    tenant = tenant_for(request, tenant_id, write=True)
-    item = _group_or_404(tenant, str(item_id))
-    return _membership_write(
-        request,
-        tenant,
-        item,
-        _group_page(tenant, item),
-        adding=False,
-        write=lambda ids: directory.user_group_users_remove(
-            user=request.user, tenant=tenant, group_id=item.id, user_ids=ids
-        ),
-        names=lambda: dict(_user_choices(tenant)),
-        related=lambda: _group_related(tenant, item),
-        add_choices=_group_add_choices(tenant),
-    )
+    return _membership_write(request, GROUP_PAGES, tenant_id, item_id, adding=False)
 
 
 def _without_detail(patterns: list[URLPattern], name: str) -> list[URLPattern]:
