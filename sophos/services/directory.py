@@ -321,19 +321,15 @@ def user_memberships_add(
     *, user: User, tenant: Tenant, user_id: str, group_ids: Iterable[str]
 ) -> MembershipChange:
     """Add a custom user to groups; unknown group ids come back as not found."""
-    chosen = [str(group_id) for group_id in group_ids]
-    response = resource_write(
+    return _membership_write(
         user=user,
         tenant=tenant,
         operation="user_memberships_add",
         path_params={"userId": user_id},
-        body={"ids": chosen},
-    )
-    data = response.data if isinstance(response.data, Mapping) else {}
-    return MembershipChange(
-        changed=_ids(data.get("addedToGroups")),
-        not_found=_ids(section(data, "errors").get("groupsNotFound")),
-        correlation_id=correlation_id_of(response),
+        chosen=group_ids,
+        adding=True,
+        changed_key="addedToGroups",
+        not_found_key="groupsNotFound",
     )
 
 
@@ -341,19 +337,15 @@ def user_memberships_remove(
     *, user: User, tenant: Tenant, user_id: str, group_ids: Iterable[str]
 ) -> MembershipChange:
     """Remove a user from groups; ids the user is not in come back as not found."""
-    chosen = [str(group_id) for group_id in group_ids]
-    response = resource_write(
+    return _membership_write(
         user=user,
         tenant=tenant,
         operation="user_memberships_remove",
         path_params={"userId": user_id},
-        params={"ids": chosen},
-    )
-    data = response.data if isinstance(response.data, Mapping) else {}
-    return MembershipChange(
-        changed=_ids(data.get("removedFromGroups")),
-        not_found=_ids(section(data, "errors").get("groupsNotFound")),
-        correlation_id=correlation_id_of(response),
+        chosen=group_ids,
+        adding=False,
+        changed_key="removedFromGroups",
+        not_found_key="groupsNotFound",
     )
 
 
@@ -449,19 +441,15 @@ def user_group_users_add(
     *, user: User, tenant: Tenant, group_id: str, user_ids: Iterable[str]
 ) -> MembershipChange:
     """Add users to a custom group; unknown user ids come back as not found."""
-    chosen = [str(user_id) for user_id in user_ids]
-    response = resource_write(
+    return _membership_write(
         user=user,
         tenant=tenant,
         operation="user_group_users_add",
         path_params={"groupId": group_id},
-        body={"ids": chosen},
-    )
-    data = response.data if isinstance(response.data, Mapping) else {}
-    return MembershipChange(
-        changed=_ids(data.get("addedUsers")),
-        not_found=_ids(section(data, "errors").get("usersNotFound")),
-        correlation_id=correlation_id_of(response),
+        chosen=user_ids,
+        adding=True,
+        changed_key="addedUsers",
+        not_found_key="usersNotFound",
     )
 
 
@@ -469,17 +457,45 @@ def user_group_users_remove(
     *, user: User, tenant: Tenant, group_id: str, user_ids: Iterable[str]
 ) -> MembershipChange:
     """Remove users from a group; ids not in it come back as not found."""
-    chosen = [str(user_id) for user_id in user_ids]
-    response = resource_write(
+    return _membership_write(
         user=user,
         tenant=tenant,
         operation="user_group_users_remove",
         path_params={"groupId": group_id},
-        params={"ids": chosen},
+        chosen=user_ids,
+        adding=False,
+        changed_key="removedUsers",
+        not_found_key="usersNotFound",
+    )
+
+
+def _membership_write(
+    *,
+    user: User,
+    tenant: Tenant,
+    operation: str,
+    path_params: Mapping[str, str],
+    chosen: Iterable[str],
+    adding: bool,
+    changed_key: str,
+    not_found_key: str,
+) -> MembershipChange:
+    """Send one membership add or remove and read which ids it changed.
+
+    An add sends the ids in the body, and a remove (a DELETE) in the query.
+    """
+    listed = {"ids": [str(item_id) for item_id in chosen]}
+    response = resource_write(
+        user=user,
+        tenant=tenant,
+        operation=operation,
+        path_params=path_params,
+        body=listed if adding else None,
+        params=None if adding else listed,
     )
     data = response.data if isinstance(response.data, Mapping) else {}
     return MembershipChange(
-        changed=_ids(data.get("removedUsers")),
-        not_found=_ids(section(data, "errors").get("usersNotFound")),
+        changed=_ids(data.get(changed_key)),
+        not_found=_ids(section(data, "errors").get(not_found_key)),
         correlation_id=correlation_id_of(response),
     )
