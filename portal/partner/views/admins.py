@@ -7,6 +7,7 @@ an admin is taken out of service by removing their role assignments.
 
 from __future__ import annotations
 
+import functools
 import logging
 import uuid
 from collections.abc import Callable
@@ -42,8 +43,9 @@ from portal.tenants.forms import roles as role_forms
 from portal.tenants.views.admins import (
     ROLE_TABLE,
     permission_set_choices,
-    permission_set_ids,
     permission_set_names,
+    role_edit_form,
+    role_form_save,
     role_names,
 )
 from sophos.errors import NotFound, SophosError
@@ -364,15 +366,14 @@ def partner_permission_sets_list(request: HtmxHttpRequest) -> HttpResponse:
     )
 
 
-def _set_choices() -> tuple[list[PermissionSet], list[tuple[str, str]]]:
-    sets = partner_admins.partner_permission_sets_list().items
-    return sets, permission_set_choices(sets)
+def _set_choices() -> list[tuple[str, str]]:
+    return permission_set_choices(partner_admins.partner_permission_sets_list().items)
 
 
 @require_http_methods(["GET", "POST"])
 @access.require(Capability.PARTNER_ADMIN)
 def partner_role_create(request: HtmxHttpRequest) -> HttpResponse:
-    _, choices = _set_choices()
+    choices = _set_choices()
     form = role_forms.RoleCreateForm(
         request.POST if request.method == "POST" else None, permission_sets=choices
     )
@@ -417,40 +418,20 @@ def _role_or_404(role_id: str) -> Role:
 @access.require(Capability.PARTNER_ADMIN)
 def partner_role_detail(request: HtmxHttpRequest, item_id: uuid.UUID) -> HttpResponse:
     role = _role_or_404(str(item_id))
-    sets, choices = _set_choices()
-    form: role_forms.RoleForm | None = None
-    status = 200
-    writing = request.method == "POST"
-    if role.editable:
-        if writing:
-            form = role_forms.RoleForm(request.POST, permission_sets=choices)
-        else:
-            form = role_forms.RoleForm(
-                initial={
-                    "name": role.name,
-                    "description": role.description,
-                    "permission_sets": permission_set_ids(role, sets),
-                },
-                permission_sets=choices,
-            )
-    elif writing:
-        status = 400
-    if writing and form is not None:
-        if form.is_valid():
-            try:
-                updated = partner_admins.partner_role_update(
-                    user=request.user,
-                    role_id=role.id,
-                    name=form.cleaned_data["name"],
-                    description=form.cleaned_data["description"],
-                    permission_sets=form.cleaned_data["permission_sets"],
-                )
-            except SophosError as exc:
-                add_sophos_error(form, exc, form.error_field(exc))
-            else:
-                messages.success(request, f"Saved the partner role {updated.name}.")
-                return redirect("partner_role_detail", item_id=role.id)
-        status = 400
+    sets = partner_admins.partner_permission_sets_list().items
+    form = role_edit_form(request, role, sets)
+    updated = role_form_save(
+        form,
+        functools.partial(
+            partner_admins.partner_role_update, user=request.user, role_id=role.id
+        ),
+    )
+    if updated is not None:
+        messages.success(request, f"Saved the partner role {updated.name}.")
+        return redirect("partner_role_detail", item_id=role.id)
+
+    # A POST that saved nothing was invalid, rejected, or for a predefined role.
+    status = 400 if request.method == "POST" else 200
     names = permission_set_names(sets)
     context = partner_context(
         request,

@@ -6,9 +6,10 @@ Predefined roles are read-only: their pages offer no edit or delete.
 
 from __future__ import annotations
 
+import functools
 import logging
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.contrib import messages
@@ -72,6 +73,47 @@ def permission_set_ids(role: Role, sets: Iterable[PermissionSet]) -> list[str]:
     """Return the ids of a role's permission sets, for a form's initial value."""
     ids = {item.name: item.id for item in sets}
     return [ids.get(value, value) for value in role.permission_sets]
+
+
+def role_edit_form(
+    request: HtmxHttpRequest, role: Role, sets: Iterable[PermissionSet]
+) -> role_forms.RoleForm | None:
+    """Return the edit form of a custom role, bound to the data of a POST.
+
+    A predefined role cannot be changed, so it gets None.
+    """
+    if not role.editable:
+        return None
+    choices = permission_set_choices(sets)
+    if request.method == "POST":
+        return role_forms.RoleForm(request.POST, permission_sets=choices)
+    initial = {
+        "name": role.name,
+        "description": role.description,
+        "permission_sets": permission_set_ids(role, sets),
+    }
+    return role_forms.RoleForm(initial=initial, permission_sets=choices)
+
+
+def role_form_save(
+    form: role_forms.RoleForm | None, update: Callable[..., Role]
+) -> Role | None:
+    """Send a valid POSTed role form through update and return the saved role.
+
+    Return None without sending for a missing, unbound or invalid form, and
+    None with the error on the form when Sophos rejects the change.
+    """
+    if form is None or not form.is_bound or not form.is_valid():
+        return None
+    try:
+        return update(
+            name=form.cleaned_data["name"],
+            description=form.cleaned_data["description"],
+            permission_sets=form.cleaned_data["permission_sets"],
+        )
+    except SophosError as exc:
+        add_sophos_error(form, exc, form.error_field(exc))
+        return None
 
 
 def _roles(tenant: Tenant) -> list[Role]:
@@ -385,40 +427,22 @@ def tenant_role_detail(
     role = _role_or_404(tenant, str(item_id))
     sets = tenant_admins.tenant_permission_sets_list(tenant=tenant).items
     names = permission_set_names(sets)
-    form: role_forms.RoleForm | None = None
-    status = 200
-    if role.editable:
-        choices = permission_set_choices(sets)
-        if writing:
-            form = role_forms.RoleForm(request.POST, permission_sets=choices)
-        else:
-            form = role_forms.RoleForm(
-                initial={
-                    "name": role.name,
-                    "description": role.description,
-                    "permission_sets": permission_set_ids(role, sets),
-                },
-                permission_sets=choices,
-            )
-    elif writing:
-        status = 400
-    if writing and form is not None:
-        if form.is_valid():
-            try:
-                updated = tenant_admins.tenant_role_update(
-                    user=request.user,
-                    tenant=tenant,
-                    role_id=role.id,
-                    name=form.cleaned_data["name"],
-                    description=form.cleaned_data["description"],
-                    permission_sets=form.cleaned_data["permission_sets"],
-                )
-            except SophosError as exc:
-                add_sophos_error(form, exc, form.error_field(exc))
-            else:
-                messages.success(request, f"Saved the role {updated.name}.")
-                return redirect(ROLES.url("detail", tenant, role.id))
-        status = 400
+    form = role_edit_form(request, role, sets)
+    updated = role_form_save(
+        form,
+        functools.partial(
+            tenant_admins.tenant_role_update,
+            user=request.user,
+            tenant=tenant,
+            role_id=role.id,
+        ),
+    )
+    if updated is not None:
+        messages.success(request, f"Saved the role {updated.name}.")
+        return redirect(ROLES.url("detail", tenant, role.id))
+
+    # A POST that saved nothing was invalid, rejected, or for a predefined role.
+    status = 400 if writing else 200
     context = tenant_context(
         request,
         tenant,
