@@ -23,7 +23,6 @@ from sophos.services.tenant_admins import (
     PermissionSet,
     Role,
     RoleAssignment,
-    check_principal_type,
     parse_assignment,
     parse_assignments,
     parse_permission_set,
@@ -204,11 +203,12 @@ def partner_role_create(
     permission_sets: Iterable[str],
 ) -> Role:
     """Create a custom partner role from permission sets."""
-    check_principal_type(principal_type)
     body = role_body(
-        name=name, description=description, permission_sets=permission_sets
+        name=name,
+        description=description,
+        permission_sets=permission_sets,
+        principal_type=principal_type,
     )
-    body["principalType"] = principal_type
     response = partner_write(user=user, operation="partner_role_create", body=body)
     created = partner_parse(response, "partner_role_create", parse_role)
     logger.info("partner role %s created", created.id)

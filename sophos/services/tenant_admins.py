@@ -176,24 +176,32 @@ def parse_admin(data: Mapping[str, Any]) -> TenantAdmin:
 
 
 def role_body(
-    *, name: str, description: str, permission_sets: Iterable[str]
+    *,
+    name: str,
+    description: str,
+    permission_sets: Iterable[str],
+    principal_type: str | None = None,
 ) -> dict[str, Any]:
-    """Build the fields a role create or update sends."""
+    """Build the fields a role create or update sends.
+
+    Only a create sends the principal type, because it cannot change later.
+    Raises ``ValueError`` for an unknown principal type or no permission set.
+    """
+    if principal_type is not None and principal_type not in PRINCIPAL_TYPES:
+        raise ValueError(
+            f"Principal type {principal_type!r} is invalid: use user or service."
+        )
     sets = [str(item) for item in permission_sets]
     if not sets:
         raise ValueError("A role needs at least one permission set.")
-    return {
+    body: dict[str, Any] = {
         "name": name.strip(),
         "description": description.strip(),
         "permissionSets": sets,
     }
-
-
-def check_principal_type(principal_type: str) -> None:
-    if principal_type not in PRINCIPAL_TYPES:
-        raise ValueError(
-            f"Principal type {principal_type!r} is invalid: use user or service."
-        )
+    if principal_type is not None:
+        body["principalType"] = principal_type
+    return body
 
 
 # Admins
@@ -315,11 +323,12 @@ def tenant_role_create(
     permission_sets: Iterable[str],
 ) -> Role:
     """Create a custom role from permission sets."""
-    check_principal_type(principal_type)
     body = role_body(
-        name=name, description=description, permission_sets=permission_sets
+        name=name,
+        description=description,
+        permission_sets=permission_sets,
+        principal_type=principal_type,
     )
-    body["principalType"] = principal_type
     created = resource_create(
         user=user,
         tenant=tenant,
