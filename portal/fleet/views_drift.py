@@ -16,7 +16,6 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import Http404, HttpResponse
@@ -27,7 +26,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from portal import access
 from portal.access import Capability
-from portal.fleet.views.common import job_started
+from portal.fleet.views.common import (
+    deletable_template,
+    job_started,
+    template_from_form,
+    templates_context,
+)
 from portal.fleet.views_push import TenantsField, tenant_label
 from portal.tenants.common import sophos_error_text
 from portal.web.views import HtmxHttpRequest, _render, job_finished_trigger
@@ -384,17 +388,8 @@ def drift_realign(request: HtmxHttpRequest, check_id: int) -> HttpResponse:
 def _templates_context(
     request: HtmxHttpRequest, form: PolicyTemplateForm
 ) -> dict[str, Any]:
-    visible = set(access.tenants_visible(request.user).values_list("pk", flat=True))
-    return {
-        "templates": [
-            (template, template_deletable(request, template.created_by_id))
-            for template in PolicyTemplate.objects.select_related("source_tenant")
-        ],
-        "visible": visible,
-        "form": form,
-        "can_act": access.has_capability(request.user, Capability.ACT_ON_TENANTS),
-        "section": SECTION,
-    }
+    templates = PolicyTemplate.objects.select_related("source_tenant")
+    return templates_context(request, templates, form=form, section=SECTION)
 
 
 @require_GET
@@ -413,45 +408,30 @@ def drift_template_create(request: HtmxHttpRequest) -> HttpResponse:
     """Save a tenant's policy, read live, as a policy template."""
     tenants = access.tenants_visible(request.user)
     form = PolicyTemplateForm(request.POST, tenants=tenants)
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            template = drift.policy_template_create(
-                user=request.user,
-                name=data["name"],
-                tenant=data["tenant"],
-                policy_type=data["policy_type"],
-                policy_id=data["policy_id"].strip(),
-                compare_by_name=data["compare_by_name"],
-            )
-        except SophosError as exc:
-            form.add_error(None, sophos_error_text(exc))
-        except ValueError as exc:
-            form.add_error(None, str(exc))
-        else:
-            messages.success(request, f"Saved the policy template {template.name}.")
-            return redirect("fleet_ops:drift_templates")
+    template = template_from_form(
+        form,
+        lambda data: drift.policy_template_create(
+            user=request.user,
+            name=data["name"],
+            tenant=data["tenant"],
+            policy_type=data["policy_type"],
+            policy_id=data["policy_id"].strip(),
+            compare_by_name=data["compare_by_name"],
+        ),
+    )
+    if template is not None:
+        messages.success(request, f"Saved the policy template {template.name}.")
+        return redirect("fleet_ops:drift_templates")
+
     context = _templates_context(request, form)
     return _render(request, TEMPLATES_TEMPLATE, "templates-list", context, status=400)
-
-
-def template_deletable(request: HtmxHttpRequest, created_by_id: int | None) -> bool:
-    """Return whether the user may delete a template: its creator, an owner or
-    an administrator."""
-    return access.sees_every_tenant(request.user) or (
-        created_by_id is not None and created_by_id == request.user.pk
-    )
 
 
 @require_POST
 @login_required
 @access.require(Capability.ACT_ON_TENANTS)
 def drift_template_delete(request: HtmxHttpRequest, template_id: int) -> HttpResponse:
-    template = PolicyTemplate.objects.filter(pk=template_id).first()
-    if template is None:
-        raise Http404("No such template.")
-    if not template_deletable(request, template.created_by_id):
-        raise PermissionDenied("Only its creator or an administrator may delete it.")
+    template = deletable_template(request, PolicyTemplate, template_id)
     drift.policy_template_delete(user=request.user, template=template)
     messages.success(request, f"Deleted the policy template {template.name}.")
     return redirect(reverse("fleet_ops:drift_templates"))

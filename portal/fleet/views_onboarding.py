@@ -27,7 +27,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from portal import access
 from portal.access import Capability
-from portal.fleet.views_drift import TenantField, template_deletable
+from portal.fleet.views.common import (
+    deletable_template,
+    template_from_form,
+    templates_context,
+)
+from portal.fleet.views_drift import TenantField
 from portal.tenants.common import sophos_error_text
 from portal.web.views import HtmxHttpRequest, _render, job_finished_trigger
 from sophos.errors import SophosError
@@ -446,18 +451,8 @@ def onboarding_repeat(request: HtmxHttpRequest, run_id: int) -> HttpResponse:
 def _templates_context(
     request: HtmxHttpRequest, form: ExclusionTemplateForm
 ) -> dict[str, Any]:
-    visible = set(access.tenants_visible(request.user).values_list("pk", flat=True))
     templates = ExclusionTemplate.objects.select_related("source_tenant")
-    return {
-        "templates": [
-            (template, template_deletable(request, template.created_by_id))
-            for template in templates
-        ],
-        "visible": visible,
-        "form": form,
-        "can_act": access.has_capability(request.user, Capability.ACT_ON_TENANTS),
-        "section": SECTION,
-    }
+    return templates_context(request, templates, form=form, section=SECTION)
 
 
 @require_GET
@@ -477,24 +472,20 @@ def onboarding_template_create(request: HtmxHttpRequest) -> HttpResponse:
     form = ExclusionTemplateForm(
         request.POST, tenants=access.tenants_visible(request.user)
     )
-    if form.is_valid():
-        try:
-            template = exclusion_templates.exclusion_template_create(
-                user=request.user,
-                name=form.cleaned_data["name"],
-                tenant=form.cleaned_data["tenant"],
-            )
-        except SophosError as exc:
-            form.add_error(None, sophos_error_text(exc))
-        except ValueError as exc:
-            form.add_error(None, str(exc))
-        else:
-            messages.success(
-                request,
-                f"Saved the exclusion template {template.name} with "
-                f"{len(template.exclusions)} exclusions.",
-            )
-            return redirect("fleet_ops:onboarding_templates")
+    template = template_from_form(
+        form,
+        lambda data: exclusion_templates.exclusion_template_create(
+            user=request.user, name=data["name"], tenant=data["tenant"]
+        ),
+    )
+    if template is not None:
+        messages.success(
+            request,
+            f"Saved the exclusion template {template.name} with "
+            f"{len(template.exclusions)} exclusions.",
+        )
+        return redirect("fleet_ops:onboarding_templates")
+
     context = _templates_context(request, form)
     return _render(request, TEMPLATES_TEMPLATE, "templates-list", context, status=400)
 
@@ -505,11 +496,7 @@ def onboarding_template_create(request: HtmxHttpRequest) -> HttpResponse:
 def onboarding_template_delete(
     request: HtmxHttpRequest, template_id: int
 ) -> HttpResponse:
-    template = ExclusionTemplate.objects.filter(pk=template_id).first()
-    if template is None:
-        raise Http404("No such template.")
-    if not template_deletable(request, template.created_by_id):
-        raise PermissionDenied("Only its creator or an administrator may delete it.")
+    template = deletable_template(request, ExclusionTemplate, template_id)
     exclusion_templates.exclusion_template_delete(user=request.user, template=template)
     messages.success(request, f"Deleted the exclusion template {template.name}.")
     return redirect("fleet_ops:onboarding_templates")

@@ -12,6 +12,7 @@ from portal.accounts.models import Role
 from sophos.models import Job, JobItem, Tenant
 from sophos.models_fleet import DriftAcceptance, DriftCheck, PolicyTemplate
 from sophos.services import policies
+from sophos.services.fleet_ops import drift
 from tests.portal.factories import make_user
 from tests.portal.simulator_calls import record_writes
 
@@ -252,9 +253,47 @@ def test_template_baseline_check(owner_client, tenants, drifted, post):
     assert check.baseline_label == "Template Standard"
 
 
-def test_template_source_hidden_outside_scope(client, owner, tenants, post):
-    from sophos.services.fleet_ops import drift
+def test_template_create_rejects_taken_name(owner_client, owner, tenants, post):
+    drift.policy_template_create(
+        user=owner, name="Standard", tenant=tenants[0], policy_type=TYPE
+    )
 
+    response = post(
+        owner_client,
+        reverse("fleet_ops:drift_template_create"),
+        {"name": "Standard", "tenant": str(tenants[0].pk), "policy_type": TYPE},
+    )
+
+    assert response.status_code == 400
+    assert "A template named &#x27;Standard&#x27; exists already." in (
+        response.content.decode()
+    )
+    assert PolicyTemplate.objects.count() == 1
+
+
+def test_template_delete_by_creator_only(client, owner, tenants, post):
+    theirs = drift.policy_template_create(
+        user=owner, name="Owner's", tenant=tenants[0], policy_type=TYPE
+    )
+    technician = make_user(roles=[Role.TECHNICIAN], tenants=[tenants[0]])
+    mine = drift.policy_template_create(
+        user=technician, name="Mine", tenant=tenants[0], policy_type=TYPE
+    )
+    client.force_login(technician)
+
+    rejected = post(
+        client, reverse("fleet_ops:drift_template_delete", args=[theirs.pk])
+    )
+    deleted = post(client, reverse("fleet_ops:drift_template_delete", args=[mine.pk]))
+    missing = post(client, reverse("fleet_ops:drift_template_delete", args=[mine.pk]))
+
+    assert rejected.status_code == 403
+    assert deleted.status_code == 302
+    assert missing.status_code == 404
+    assert list(PolicyTemplate.objects.values_list("name", flat=True)) == ["Owner's"]
+
+
+def test_template_source_hidden_outside_scope(client, owner, tenants, post):
     drift.policy_template_create(
         user=owner, name="From B", tenant=tenants[1], policy_type=TYPE
     )

@@ -10,6 +10,7 @@ from portal.accounts.models import Role
 from sophos.models import Job, JobItem, Tenant
 from sophos.models_fleet import ExclusionTemplate, OnboardingRun
 from sophos.services import directory
+from sophos.services.fleet_ops import exclusion_templates
 from sophos.simulator.transport import SimulatorTransport
 from tests.portal.factories import make_user
 from tests.portal.simulator_calls import record_writes, reject
@@ -205,6 +206,46 @@ def test_templates_page_and_create(owner_client, tenants, post):
     template = ExclusionTemplate.objects.get()
     assert template.source_tenant == tenants[0]
     assert "Dental standard" in owner_client.get(TEMPLATES_URL).content.decode()
+
+
+def test_template_create_rejects_taken_name(owner_client, owner, tenants, post):
+    exclusion_templates.exclusion_template_create(
+        user=owner, name="Dental standard", tenant=tenants[0]
+    )
+
+    response = post(
+        owner_client,
+        reverse("fleet_ops:onboarding_template_create"),
+        {"name": "Dental standard", "tenant": str(tenants[0].pk)},
+    )
+
+    assert response.status_code == 400
+    assert "A template named &#x27;Dental standard&#x27; exists already." in (
+        response.content.decode()
+    )
+    assert ExclusionTemplate.objects.count() == 1
+
+
+def test_template_delete_by_creator_only(client, owner, tenants, post):
+    theirs = exclusion_templates.exclusion_template_create(
+        user=owner, name="Owner's", tenant=tenants[0]
+    )
+    technician = make_user(roles=[Role.TECHNICIAN], tenants=[tenants[0]])
+    mine = exclusion_templates.exclusion_template_create(
+        user=technician, name="Mine", tenant=tenants[0]
+    )
+    client.force_login(technician)
+    url = "fleet_ops:onboarding_template_delete"
+
+    rejected = post(client, reverse(url, args=[theirs.pk]))
+    deleted = post(client, reverse(url, args=[mine.pk]))
+    missing = post(client, reverse(url, args=[mine.pk]))
+
+    assert rejected.status_code == 403
+    assert deleted.status_code == 302
+    assert missing.status_code == 404
+    names = list(ExclusionTemplate.objects.values_list("name", flat=True))
+    assert names == ["Owner's"]
 
 
 def test_technician_sees_existing_tenant_only(client, tenants):
