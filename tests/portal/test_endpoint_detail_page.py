@@ -257,6 +257,10 @@ def test_delete_confirmation_says_reinstall(owner_client, tenant, endpoint):
     assert response.status_code == 200
     assert f"Delete the endpoint {endpoint.hostname}?" in html
     assert "only when Sophos software is installed on it again" in html
+    breadcrumb = (
+        f'<a href="{reverse("tenant_endpoints", args=[tenant.pk])}">Endpoints</a>'
+    )
+    assert breadcrumb in html
     assert Endpoint.objects.filter(pk=endpoint.pk).exists()
 
 

@@ -185,6 +185,8 @@ def test_group_delete_confirmation_and_delete(owner_client, tenant, group):
     response = owner_client.post(_url("endpoint_group_delete", tenant, group.id))
 
     assert "stay in the tenant but in no group" in confirm.content.decode()
+    breadcrumb = f'<a href="{_url("endpoint_groups", tenant)}">Endpoint groups</a>'
+    assert breadcrumb in confirm.content.decode()
     assert response.status_code == 302
     assert response["Location"] == _url("endpoint_groups", tenant)
     assert group.id not in {g.id for g in groups.endpoint_groups_list(tenant=tenant)}

@@ -359,6 +359,8 @@ def test_policy_delete(owner_client, tenant, policy):
     response = owner_client.post(_url("policy_delete", tenant, policy.id))
 
     assert "fall back to the next policy" in confirm.content.decode()
+    breadcrumb = f'<a href="{_url("policies", tenant)}">Policies</a>'
+    assert breadcrumb in confirm.content.decode()
     assert response.status_code == 302
     assert policy.id not in {p.id for p in policies.policies_list(tenant=tenant)}
 

@@ -365,7 +365,7 @@ def _confirm_page(
         tenant,
         nav=NAV,
         confirm=confirm,
-        collection={"title": "Endpoints"},
+        section_title="Endpoints",
         list_url=reverse("tenant_endpoints", args=[tenant.pk]),
     )
     return render_page(

@@ -278,7 +278,7 @@ def endpoint_group_delete(
         tenant,
         nav=NAV,
         confirm=confirm,
-        collection={"title": "Endpoint groups"},
+        section_title="Endpoint groups",
         list_url=_url("endpoint_groups", tenant),
     )
     return render_page(

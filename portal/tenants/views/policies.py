@@ -342,9 +342,7 @@ def policy_delete(
         cancel_url=_url("policy_detail", tenant, policy.id),
         error=error,
     )
-    context = _context(
-        request, tenant, confirm=confirm, collection={"title": "Policies"}
-    )
+    context = _context(request, tenant, confirm=confirm, section_title="Policies")
     status = (error.status or 502) if error else 200
     return render_page(
         request, "tenants/confirm_delete.html", "confirm-panel", context, status=status
