@@ -426,6 +426,48 @@ def _delete_view(collection: Collection[T]) -> Callable[..., HttpResponse]:
     return view
 
 
+def confirm_delete_page(
+    request: HtmxHttpRequest,
+    tenant: Tenant,
+    *,
+    nav: str,
+    section_title: str,
+    list_url: str,
+    confirm: Callable[[SophosError | None], ConfirmDelete],
+    delete: Callable[[], object],
+    deleted_message: str,
+) -> HttpResponse:
+    """Ask before deleting one item of a page outside a collection (GET), and
+    delete it (POST).
+
+    A delete that succeeds redirects to ``list_url`` with ``deleted_message``.
+    A rejected one shows the confirmation again with the error, under the
+    Sophos status, or 502 when no response arrived.
+    """
+    error: SophosError | None = None
+    if request.method == "POST":
+        try:
+            delete()
+        except SophosError as exc:
+            error = exc
+        else:
+            messages.success(request, deleted_message)
+            return redirect(list_url)
+
+    context = tenant_context(
+        request,
+        tenant,
+        nav=nav,
+        confirm=confirm(error),
+        section_title=section_title,
+        list_url=list_url,
+    )
+    status = (error.status or 502) if error else 200
+    return render_page(
+        request, CONFIRM_TEMPLATE, "confirm-panel", context, status=status
+    )
+
+
 def _confirm(
     collection: Collection[T],
     tenant: Tenant,

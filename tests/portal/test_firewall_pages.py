@@ -186,6 +186,20 @@ def test_firewall_delete_confirms_then_deletes(owner_client, tenant):
     assert firewall.id not in [fw.id for fw in _firewalls(tenant)]
 
 
+def test_firewall_delete_error_keeps_firewall(owner_client, tenant, monkeypatch):
+    firewall = _firewalls(tenant)[0]
+    rejected = reject(monkeypatch, "DELETE", r"/firewalls/", 409, "Firewall busy")
+
+    response = owner_client.post(_url("firewalls_delete", tenant, firewall.id))
+
+    html = response.content.decode()
+    assert response.status_code == 409
+    assert "Firewall busy" in html
+    assert rejected.correlation_id in html
+    assert "Sophos Central stops managing" in html
+    assert firewall.id in [fw.id for fw in _firewalls(tenant)]
+
+
 # Firmware
 
 

@@ -41,7 +41,7 @@ from portal.tenants.common import (
     tenant_for,
     wants_csv,
 )
-from portal.tenants.crud import Collection, User, collection_urls
+from portal.tenants.crud import Collection, User, collection_urls, confirm_delete_page
 from portal.tenants.forms import firewalls as firewall_forms
 from sophos.errors import NotFound, SophosError
 from sophos.models import Job, Tenant
@@ -55,7 +55,6 @@ LIST_TEMPLATE = "tenants/firewalls.html"
 DETAIL_TEMPLATE = "tenants/firewall_detail.html"
 FIRMWARE_TEMPLATE = "tenants/firewall_firmware.html"
 GROUP_TEMPLATE = "tenants/firewall_group_detail.html"
-CONFIRM_TEMPLATE = "tenants/confirm_delete.html"
 
 
 def _url(name: str, tenant: Tenant, *args: Any) -> str:
@@ -262,29 +261,17 @@ def firewall_delete(
 ) -> HttpResponse:
     tenant = tenant_for(request, tenant_id, write=True)
     firewall = _firewall_or_404(tenant, str(item_id))
-    confirm = _confirm(tenant, firewall)
-    status = 200
-    if request.method == "POST":
-        try:
-            firewalls.firewall_delete(
-                user=request.user, tenant=tenant, firewall_id=firewall.id
-            )
-        except SophosError as exc:
-            confirm = _confirm(tenant, firewall, error=exc)
-            status = exc.status or 502
-        else:
-            messages.success(request, f"Deleted the firewall {firewall.name}.")
-            return redirect(_url("firewalls_list", tenant))
-    context = tenant_context(
+    return confirm_delete_page(
         request,
         tenant,
         nav=NAV,
-        confirm=confirm,
         section_title="Firewalls",
         list_url=_url("firewalls_list", tenant),
-    )
-    return render_page(
-        request, CONFIRM_TEMPLATE, "confirm-panel", context, status=status
+        confirm=lambda error: _confirm(tenant, firewall, error=error),
+        delete=lambda: firewalls.firewall_delete(
+            user=request.user, tenant=tenant, firewall_id=firewall.id
+        ),
+        deleted_message=f"Deleted the firewall {firewall.name}.",
     )
 
 

@@ -27,6 +27,7 @@ from portal.tenants.common import (
     tenant_for,
     wants_csv,
 )
+from portal.tenants.crud import confirm_delete_page
 from portal.tenants.forms.groups import (
     GroupCreateForm,
     GroupEditForm,
@@ -46,7 +47,6 @@ LIST_TEMPLATE = "tenants/endpoint_groups.html"
 DETAIL_TEMPLATE = "tenants/endpoint_group_detail.html"
 FORM_TEMPLATE = "tenants/endpoint_group_form.html"
 ADD_TEMPLATE = "tenants/endpoint_group_add.html"
-CONFIRM_TEMPLATE = "tenants/confirm_delete.html"
 
 GROUP_TABLE: Table[EndpointGroup] = Table(
     columns=(
@@ -260,29 +260,17 @@ def endpoint_group_delete(
 ) -> HttpResponse:
     tenant = tenant_for(request, tenant_id, write=True)
     group = _group_or_404(tenant, endpoint_group_id)
-    confirm = _confirm(tenant, group)
-    status = 200
-    if request.method == "POST":
-        try:
-            groups.endpoint_group_delete(
-                user=request.user, tenant=tenant, group_id=group.id
-            )
-        except SophosError as exc:
-            confirm = _confirm(tenant, group, error=exc)
-            status = exc.status or 502
-        else:
-            messages.success(request, f"Deleted the endpoint group {group.name}.")
-            return redirect(_url("endpoint_groups", tenant))
-    context = tenant_context(
+    return confirm_delete_page(
         request,
         tenant,
         nav=NAV,
-        confirm=confirm,
         section_title="Endpoint groups",
         list_url=_url("endpoint_groups", tenant),
-    )
-    return render_page(
-        request, CONFIRM_TEMPLATE, "confirm-panel", context, status=status
+        confirm=lambda error: _confirm(tenant, group, error=error),
+        delete=lambda: groups.endpoint_group_delete(
+            user=request.user, tenant=tenant, group_id=group.id
+        ),
+        deleted_message=f"Deleted the endpoint group {group.name}.",
     )
 
 

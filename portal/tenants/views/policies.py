@@ -30,6 +30,7 @@ from portal.tenants.common import (
     tenant_for,
     wants_csv,
 )
+from portal.tenants.crud import confirm_delete_page
 from portal.tenants.forms.policies import (
     PolicyAssignmentForm,
     PolicyCloneForm,
@@ -319,18 +320,24 @@ def policy_delete(
 ) -> HttpResponse:
     tenant = tenant_for(request, tenant_id, write=True)
     policy = _policy_or_404(tenant, policy_id)
-    error: SophosError | None = None
-    if request.method == "POST":
-        try:
-            policies.policy_delete(
-                user=request.user, tenant=tenant, policy_id=policy.id
-            )
-        except SophosError as exc:
-            error = exc
-        else:
-            messages.success(request, f"Deleted the policy {policy.name}.")
-            return redirect(_url("policies", tenant))
-    confirm = ConfirmDelete(
+    return confirm_delete_page(
+        request,
+        tenant,
+        nav=NAV,
+        section_title="Policies",
+        list_url=_url("policies", tenant),
+        confirm=lambda error: _confirm(tenant, policy, error=error),
+        delete=lambda: policies.policy_delete(
+            user=request.user, tenant=tenant, policy_id=policy.id
+        ),
+        deleted_message=f"Deleted the policy {policy.name}.",
+    )
+
+
+def _confirm(
+    tenant: Tenant, policy: PolicyDetail, *, error: SophosError | None = None
+) -> ConfirmDelete:
+    return ConfirmDelete(
         title=f"Delete the policy {policy.name}?",
         subject=f"the {policy.type_label.lower()} policy {policy.name}",
         losses=[
@@ -341,11 +348,6 @@ def policy_delete(
         action_url=_url("policy_delete", tenant, policy.id),
         cancel_url=_url("policy_detail", tenant, policy.id),
         error=error,
-    )
-    context = _context(request, tenant, confirm=confirm, section_title="Policies")
-    status = (error.status or 502) if error else 200
-    return render_page(
-        request, "tenants/confirm_delete.html", "confirm-panel", context, status=status
     )
 
 
