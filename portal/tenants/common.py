@@ -5,7 +5,8 @@
 - ``render_page``: the whole page, or only its partial for an htmx request.
 - ``Table``, ``Column``, ``Filter`` and ``table_for``: filter, sort and
   paginate a list of typed rows on the portal server, with ``csv_response``
-  exporting the same rows.
+  exporting the same rows, and ``live_table_page`` rendering a table read
+  live from Sophos, or its CSV export.
 - ``add_sophos_error`` and ``sophos_error_text``: show a rejected Sophos
   request beside a form field or an action, with its correlation id.
 - ``ConfirmDelete``: what the shared confirmation fragment says before a
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import csv
 import datetime
+import logging
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -30,6 +32,9 @@ from portal.web.views import HtmxHttpRequest, _render
 from sophos.errors import SophosError
 from sophos.models import Tenant
 from sophos.services.labels import code_label
+from sophos.services.resources import Listing
+
+logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
@@ -49,6 +54,7 @@ __all__ = [
     "can_act",
     "csv_response",
     "csv_safe",
+    "live_table_page",
     "render_page",
     "sophos_error_text",
     "table_for",
@@ -366,6 +372,46 @@ def csv_response(filename: str, result: TableResult[T]) -> HttpResponse:
     for item in result.matched:
         writer.writerow([csv_safe(cell_text(column.value(item))) for column in columns])
     return response
+
+
+def live_table_page(
+    request: HtmxHttpRequest,
+    context: dict[str, Any],
+    *,
+    template: str,
+    partial: str,
+    read: Callable[[], Listing[T] | Sequence[T]],
+    table: Table[T],
+    csv_name: str,
+    subject: str,
+    row_url: Callable[[T], str] | None = None,
+    row_delete_url: Callable[[T], str] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    """Render a page whose table is read live from Sophos, or the table as a
+    CSV file named ``csv_name`` when the request has ``format=csv``.
+
+    When the read fails, a warning names ``subject`` (such as "firewalls of
+    tenant <id>") and the page shows the error in place of the table. A
+    ``Listing`` also sets ``truncated`` when Sophos had more pages.
+    """
+    try:
+        listed = read()
+    except SophosError as exc:
+        logger.warning("%s failed: %s", subject, exc)
+        context["error"] = exc
+        return render_page(request, template, partial, context, status=status)
+
+    items = listed.items if isinstance(listed, Listing) else listed
+    result = table_for(
+        request, items, table, row_url=row_url, row_delete_url=row_delete_url
+    )
+    if wants_csv(request):
+        return csv_response(csv_name, result)
+    context["result"] = result
+    if isinstance(listed, Listing):
+        context["truncated"] = listed.truncated
+    return render_page(request, template, partial, context, status=status)
 
 
 # -- confirmation ------------------------------------------------------------------

@@ -15,7 +15,6 @@ Every page reads live from Sophos. Writes resolve the tenant with
 
 from __future__ import annotations
 
-import logging
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -36,19 +35,15 @@ from portal.tenants.common import (
     Table,
     add_sophos_error,
     cell_text,
-    csv_response,
+    live_table_page,
     render_page,
     sophos_error_text,
-    table_for,
     tenant_context,
     tenant_for,
-    wants_csv,
 )
 from sophos.errors import NotFound, SophosError
 from sophos.models import Tenant
 from sophos.services.resources import Listing
-
-logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 User = AbstractBaseUser | AnonymousUser
@@ -177,12 +172,6 @@ def _list_response(
     context = tenant_context(request, tenant, nav=collection.nav)
     context.update(_collection_context(collection, tenant))
     context["notice"] = notice
-    try:
-        listing = collection.list_items(tenant)
-    except SophosError as exc:
-        logger.warning("%s list tenant %s failed: %s", collection.key, tenant.pk, exc)
-        context["error"] = exc
-        return render_page(request, LIST_TEMPLATE, "collection-table", context)
 
     def row_url(item: T) -> str:
         return collection.url("detail", tenant, collection.item_id(item))
@@ -192,18 +181,18 @@ def _list_response(
 
     has_detail = collection.get_item is not None and collection.has_detail
     may_delete = collection.delete is not None and context["can_act"]
-    result = table_for(
+    return live_table_page(
         request,
-        listing.items,
-        collection.table,
+        context,
+        template=LIST_TEMPLATE,
+        partial="collection-table",
+        read=lambda: collection.list_items(tenant),
+        table=collection.table,
+        csv_name=f"{collection.key}-{tenant.pk}.csv",
+        subject=f"{collection.key} list tenant {tenant.pk}",
         row_url=row_url if has_detail else None,
         row_delete_url=row_delete_url if may_delete else None,
     )
-    if wants_csv(request):
-        return csv_response(f"{collection.key}-{tenant.pk}.csv", result)
-    context["result"] = result
-    context["truncated"] = listing.truncated
-    return render_page(request, LIST_TEMPLATE, "collection-table", context)
 
 
 def _collection_context(collection: Collection[Any], tenant: Tenant) -> dict[str, Any]:

@@ -94,6 +94,18 @@ def test_group_list_error_shown(owner_client, tenant, monkeypatch):
     assert rejected.correlation_id in html
 
 
+def test_group_members_error_shown(owner_client, tenant, group, monkeypatch, caplog):
+    rejected = reject(monkeypatch, "GET", r"/endpoints$", 403, "Members hidden")
+
+    response = owner_client.get(_url("endpoint_group_detail", tenant, group.id))
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Members hidden" in html
+    assert rejected.correlation_id in html
+    assert f"members of group {group.id} failed" in caplog.text
+
+
 def test_group_create(owner_client, tenant):
     response = owner_client.post(
         _url("endpoint_group_create", tenant),

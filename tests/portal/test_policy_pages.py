@@ -100,6 +100,17 @@ def test_policy_list_csv(owner_client, tenant, policy):
     assert rows[1][:2] == ["Strict scanning", "Threat protection"]
 
 
+def test_policy_list_error_shown(owner_client, tenant, monkeypatch):
+    rejected = reject(monkeypatch, "GET", r"/policies$", 403, "Policies hidden")
+
+    response = owner_client.get(_url("policies", tenant))
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Policies hidden" in html
+    assert rejected.correlation_id in html
+
+
 def test_policy_create(owner_client, tenant):
     response = owner_client.post(
         _url("policy_create", tenant),

@@ -240,6 +240,16 @@ def test_tls_decryption_shows_sophos_error(owner_client, tenant):
 # -- SSL/TLS excluded websites -------------------------------------------------------
 
 
+def test_tls_excluded_websites_error_logged(owner_client, tenant, caplog):
+    set_faults(forbidden_tenant_ids=[tenant.pk])
+
+    response = owner_client.get(_url("tls_excluded_websites_list", tenant))
+
+    assert response.status_code == 200
+    assert len(shown_correlation_ids(response.content.decode())) == 1
+    assert f"TLS excluded websites of tenant {tenant.pk} failed" in caplog.text
+
+
 def test_tls_excluded_websites_page(owner_client, tenant):
     url = _url("tls_excluded_websites_list", tenant)
 

@@ -34,10 +34,8 @@ from portal.tenants.common import (
     HtmxHttpRequest,
     Table,
     add_sophos_error,
-    csv_response,
+    live_table_page,
     render_page,
-    table_for,
-    wants_csv,
 )
 from portal.tenants.forms import roles as role_forms
 from portal.tenants.views.admins import (
@@ -129,17 +127,17 @@ def _list_page(
         list_url=request.path,
         create_url=create_url,
     )
-    try:
-        items = read()
-    except SophosError as exc:
-        logger.warning("partner %s list failed: %s", nav, exc)
-        context["error"] = exc
-        return render_page(request, LIST_TEMPLATE, "partner-table", context)
-    result = table_for(request, items, table, row_url=row_url)
-    if wants_csv(request):
-        return csv_response(f"partner-{nav}.csv", result)
-    context["result"] = result
-    return render_page(request, LIST_TEMPLATE, "partner-table", context)
+    return live_table_page(
+        request,
+        context,
+        template=LIST_TEMPLATE,
+        partial="partner-table",
+        read=read,
+        table=table,
+        csv_name=f"partner-{nav}.csv",
+        subject=f"partner {nav} list",
+        row_url=row_url,
+    )
 
 
 # -- admins --------------------------------------------------------------------------

@@ -7,7 +7,6 @@ others see the mirrored tenants assigned to them.
 
 from __future__ import annotations
 
-import logging
 import uuid
 
 from django.contrib import messages
@@ -26,16 +25,12 @@ from portal.tenants.common import (
     HtmxHttpRequest,
     Table,
     add_sophos_error,
-    csv_response,
+    live_table_page,
     render_page,
-    table_for,
-    wants_csv,
 )
 from sophos.errors import NotFound, SophosError
 from sophos.services import partner_tenants
 from sophos.services.partner_tenants import PartnerTenant, TenantContact
-
-logger = logging.getLogger(__name__)
 
 LIST_TEMPLATE = "partner/tenants.html"
 DETAIL_TEMPLATE = "partner/tenant_detail.html"
@@ -92,23 +87,17 @@ def partner_tenants_list(request: HtmxHttpRequest) -> HttpResponse:
         visible = list(
             access.tenants_visible(request.user).values_list("pk", flat=True)
         )
-    try:
-        listing = partner_tenants.partner_tenants_list(visible_ids=visible)
-    except SophosError as exc:
-        logger.warning("partner tenant list failed: %s", exc)
-        context["error"] = exc
-        return render_page(request, LIST_TEMPLATE, "tenants-table", context)
-    result = table_for(
+    return live_table_page(
         request,
-        listing.items,
-        TENANT_TABLE,
+        context,
+        template=LIST_TEMPLATE,
+        partial="tenants-table",
+        read=lambda: partner_tenants.partner_tenants_list(visible_ids=visible),
+        table=TENANT_TABLE,
+        csv_name="tenants.csv",
+        subject="partner tenant list",
         row_url=lambda row: reverse("partner_tenant_detail", args=[row.id]),
     )
-    if wants_csv(request):
-        return csv_response("tenants.csv", result)
-    context["result"] = result
-    context["truncated"] = listing.truncated
-    return render_page(request, LIST_TEMPLATE, "tenants-table", context)
 
 
 @require_GET

@@ -33,13 +33,11 @@ from portal.tenants.common import (
     HtmxHttpRequest,
     Table,
     add_sophos_error,
-    csv_response,
+    live_table_page,
     render_page,
     sophos_error_text,
-    table_for,
     tenant_context,
     tenant_for,
-    wants_csv,
 )
 from portal.tenants.crud import Collection, User, collection_urls, confirm_delete_page
 from portal.tenants.forms import firewalls as firewall_forms
@@ -122,24 +120,17 @@ def firewalls_list(request: HtmxHttpRequest, tenant_id: uuid.UUID) -> HttpRespon
         check_url=_url("firewalls_firmware", tenant),
         cancel_url=_url("firewalls_firmware_cancel", tenant),
     )
-    try:
-        listing = firewalls.firewalls_list(tenant=tenant)
-    except SophosError as exc:
-        logger.warning("firewalls of tenant %s failed: %s", tenant.pk, exc)
-        context["error"] = exc
-        return render_page(request, LIST_TEMPLATE, "firewalls-table", context)
-
-    result = table_for(
+    return live_table_page(
         request,
-        listing.items,
-        FIREWALL_TABLE,
+        context,
+        template=LIST_TEMPLATE,
+        partial="firewalls-table",
+        read=lambda: firewalls.firewalls_list(tenant=tenant),
+        table=FIREWALL_TABLE,
+        csv_name=f"firewalls-{tenant.pk}.csv",
+        subject=f"firewalls of tenant {tenant.pk}",
         row_url=lambda row: _url("firewalls_detail", tenant, row.id),
     )
-    if wants_csv(request):
-        return csv_response(f"firewalls-{tenant.pk}.csv", result)
-    context["result"] = result
-    context["truncated"] = listing.truncated
-    return render_page(request, LIST_TEMPLATE, "firewalls-table", context)
 
 
 def _detail_page(

@@ -3,7 +3,6 @@ and adding or removing members. Every page reads live from Sophos."""
 
 from __future__ import annotations
 
-import logging
 import uuid
 from typing import Any
 
@@ -20,12 +19,10 @@ from portal.tenants.common import (
     HtmxHttpRequest,
     Table,
     add_sophos_error,
-    csv_response,
+    live_table_page,
     render_page,
-    table_for,
     tenant_context,
     tenant_for,
-    wants_csv,
 )
 from portal.tenants.crud import confirm_delete_page
 from portal.tenants.forms.groups import (
@@ -39,8 +36,6 @@ from sophos.models import Tenant
 from sophos.services import groups
 from sophos.services.groups import EndpointGroup, GroupMember
 from sophos.services.labels import code_label
-
-logger = logging.getLogger(__name__)
 
 NAV = "endpoint_groups"
 LIST_TEMPLATE = "tenants/endpoint_groups.html"
@@ -99,23 +94,17 @@ def endpoint_groups(request: HtmxHttpRequest, tenant_id: uuid.UUID) -> HttpRespo
     context = tenant_context(
         request, tenant, nav=NAV, list_url=_url("endpoint_groups", tenant)
     )
-    try:
-        items = groups.endpoint_groups_list(tenant=tenant)
-    except SophosError as exc:
-        logger.warning("endpoint groups of tenant %s failed: %s", tenant.pk, exc)
-        context["error"] = exc
-        return render_page(request, LIST_TEMPLATE, "groups-table", context)
-
-    result = table_for(
+    return live_table_page(
         request,
-        items,
-        GROUP_TABLE,
+        context,
+        template=LIST_TEMPLATE,
+        partial="groups-table",
+        read=lambda: groups.endpoint_groups_list(tenant=tenant),
+        table=GROUP_TABLE,
+        csv_name=f"endpoint-groups-{tenant.pk}.csv",
+        subject=f"endpoint groups of tenant {tenant.pk}",
         row_url=lambda g: _url("endpoint_group_detail", tenant, g.id),
     )
-    if wants_csv(request):
-        return csv_response(f"endpoint-groups-{tenant.pk}.csv", result)
-    context["result"] = result
-    return render_page(request, LIST_TEMPLATE, "groups-table", context)
 
 
 @require_http_methods(["GET", "POST"])
@@ -178,20 +167,18 @@ def _detail_response(
         detail_url=_url("endpoint_group_detail", tenant, group.id),
         **(extra or {}),
     )
-    try:
-        members = groups.endpoint_group_members_list(tenant=tenant, group_id=group.id)
-    except SophosError as exc:
-        logger.warning("members of group %s failed: %s", group.id, exc)
-        context["members_error"] = exc
-        return render_page(
-            request, DETAIL_TEMPLATE, "members-table", context, status=status
-        )
-    result = table_for(request, members, MEMBER_TABLE)
-    if wants_csv(request):
-        return csv_response(f"endpoint-group-{group.id}.csv", result)
-    context["result"] = result
-    return render_page(
-        request, DETAIL_TEMPLATE, "members-table", context, status=status
+    return live_table_page(
+        request,
+        context,
+        template=DETAIL_TEMPLATE,
+        partial="members-table",
+        read=lambda: groups.endpoint_group_members_list(
+            tenant=tenant, group_id=group.id
+        ),
+        table=MEMBER_TABLE,
+        csv_name=f"endpoint-group-{group.id}.csv",
+        subject=f"members of group {group.id}",
+        status=status,
     )
 
 

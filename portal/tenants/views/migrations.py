@@ -8,7 +8,6 @@ that is never started expires.
 
 from __future__ import annotations
 
-import logging
 import uuid
 from typing import Any
 
@@ -26,20 +25,16 @@ from portal.tenants.common import (
     HtmxHttpRequest,
     Table,
     add_sophos_error,
-    csv_response,
+    live_table_page,
     render_page,
-    table_for,
     tenant_context,
     tenant_for,
-    wants_csv,
 )
 from portal.tenants.forms import migrations as migration_forms
 from sophos.errors import NotFound, SophosError
 from sophos.models import Tenant
 from sophos.services import migrations
 from sophos.services.migrations import Migration, MigrationEndpoint
-
-logger = logging.getLogger(__name__)
 
 NAV = "migrations"
 LIST_TEMPLATE = "tenants/migrations.html"
@@ -101,24 +96,19 @@ def migrations_list(request: HtmxHttpRequest, tenant_id: uuid.UUID) -> HttpRespo
         list_url=_url("migrations_list", tenant),
         create_url=_url("migrations_create", tenant),
         start_url=_url("migrations_start", tenant),
+        tenant_names=_tenant_names(request),
     )
-    try:
-        items = _all_migrations(tenant)
-    except SophosError as exc:
-        logger.warning("migrations of tenant %s failed: %s", tenant.pk, exc)
-        context["error"] = exc
-        return render_page(request, LIST_TEMPLATE, "migrations-table", context)
-    result = table_for(
+    return live_table_page(
         request,
-        items,
-        MIGRATION_TABLE,
+        context,
+        template=LIST_TEMPLATE,
+        partial="migrations-table",
+        read=lambda: _all_migrations(tenant),
+        table=MIGRATION_TABLE,
+        csv_name=f"migrations-{tenant.pk}.csv",
+        subject=f"migrations of tenant {tenant.pk}",
         row_url=lambda row: _url("migrations_detail", tenant, row.id),
     )
-    if wants_csv(request):
-        return csv_response(f"migrations-{tenant.pk}.csv", result)
-    context["result"] = result
-    context["tenant_names"] = _tenant_names(request)
-    return render_page(request, LIST_TEMPLATE, "migrations-table", context)
 
 
 @require_GET
@@ -139,19 +129,20 @@ def migration_detail(
         list_url=_url("migrations_list", tenant),
         detail_url=_url("migrations_detail", tenant, migration.id),
     )
-    try:
-        endpoints = migrations.migration_endpoints_list(
-            tenant=tenant, migration_id=migration.id
-        ).items
-    except SophosError as exc:
-        logger.warning("migration %s endpoints failed: %s", migration.id, exc)
-        context["error"] = exc
-        return render_page(request, DETAIL_TEMPLATE, "endpoints-table", context)
-    result = table_for(request, endpoints, ENDPOINT_TABLE)
-    if wants_csv(request):
-        return csv_response(f"migration-{migration.id}.csv", result)
-    context["result"] = result
-    return render_page(request, DETAIL_TEMPLATE, "endpoints-table", context)
+    return live_table_page(
+        request,
+        context,
+        template=DETAIL_TEMPLATE,
+        partial="endpoints-table",
+        read=lambda: (
+            migrations.migration_endpoints_list(
+                tenant=tenant, migration_id=migration.id
+            ).items
+        ),
+        table=ENDPOINT_TABLE,
+        csv_name=f"migration-{migration.id}.csv",
+        subject=f"migration {migration.id} endpoints",
+    )
 
 
 def _endpoint_choices(tenant: Tenant) -> list[tuple[str, str]]:

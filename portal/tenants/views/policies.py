@@ -23,12 +23,10 @@ from portal.tenants.common import (
     HtmxHttpRequest,
     Table,
     add_sophos_error,
-    csv_response,
+    live_table_page,
     render_page,
-    table_for,
     tenant_context,
     tenant_for,
-    wants_csv,
 )
 from portal.tenants.crud import confirm_delete_page
 from portal.tenants.forms.policies import (
@@ -101,23 +99,17 @@ def _context(request: HtmxHttpRequest, tenant: Tenant, **extra: Any) -> dict[str
 @require_GET
 def policy_list(request: HtmxHttpRequest, tenant_id: uuid.UUID) -> HttpResponse:
     tenant = tenant_for(request, tenant_id)
-    context = _context(request, tenant)
-    try:
-        items = policies.policies_list(tenant=tenant)
-    except SophosError as exc:
-        logger.warning("policies of tenant %s failed: %s", tenant.pk, exc)
-        context["error"] = exc
-        return render_page(request, "tenants/policies.html", "policies-table", context)
-    result = table_for(
+    return live_table_page(
         request,
-        items,
-        POLICY_TABLE,
+        _context(request, tenant),
+        template="tenants/policies.html",
+        partial="policies-table",
+        read=lambda: policies.policies_list(tenant=tenant),
+        table=POLICY_TABLE,
+        csv_name=f"policies-{tenant.pk}.csv",
+        subject=f"policies of tenant {tenant.pk}",
         row_url=lambda p: _url("policy_detail", tenant, p.id),
     )
-    if wants_csv(request):
-        return csv_response(f"policies-{tenant.pk}.csv", result)
-    context["result"] = result
-    return render_page(request, "tenants/policies.html", "policies-table", context)
 
 
 def _form_page(
@@ -502,21 +494,15 @@ def policy_settings_metadata(
     request: HtmxHttpRequest, tenant_id: uuid.UUID
 ) -> HttpResponse:
     tenant = tenant_for(request, tenant_id)
-    context = _context(request, tenant)
-    try:
-        items = policies.policy_settings_metadata_list(tenant=tenant)
-    except SophosError as exc:
-        logger.warning("policy metadata of tenant %s failed: %s", tenant.pk, exc)
-        context["error"] = exc
-        return render_page(
-            request, "tenants/policy_metadata.html", "metadata-table", context
-        )
-    result = table_for(request, items, METADATA_TABLE)
-    if wants_csv(request):
-        return csv_response(f"policy-settings-{tenant.pk}.csv", result)
-    context["result"] = result
-    return render_page(
-        request, "tenants/policy_metadata.html", "metadata-table", context
+    return live_table_page(
+        request,
+        _context(request, tenant),
+        template="tenants/policy_metadata.html",
+        partial="metadata-table",
+        read=lambda: policies.policy_settings_metadata_list(tenant=tenant),
+        table=METADATA_TABLE,
+        csv_name=f"policy-settings-{tenant.pk}.csv",
+        subject=f"policy metadata of tenant {tenant.pk}",
     )
 
 

@@ -20,13 +20,11 @@ from portal.tenants.common import (
     HtmxHttpRequest,
     Table,
     add_sophos_error,
-    csv_response,
+    live_table_page,
     render_page,
     sophos_error_text,
-    table_for,
     tenant_context,
     tenant_for,
-    wants_csv,
 )
 from portal.tenants.crud import Collection, User, collection_urls
 from portal.tenants.forms import web_control as web_forms
@@ -269,21 +267,16 @@ def _excluded_response(
             "clear_url": _excluded_url(tenant, "clear"),
         }
     )
-    try:
-        listing = web_control.tls_excluded_websites_list(tenant=tenant)
-    except SophosError as exc:
-        context["error"] = exc
-        return render_page(
-            request, EXCLUDED_TEMPLATE, "excluded-table", context, status=status
-        )
-
-    result = table_for(request, listing.items, EXCLUDED_TABLE)
-    if wants_csv(request):
-        return csv_response(f"tls-excluded-websites-{tenant.pk}.csv", result)
-    context["result"] = result
-    context["truncated"] = listing.truncated
-    return render_page(
-        request, EXCLUDED_TEMPLATE, "excluded-table", context, status=status
+    return live_table_page(
+        request,
+        context,
+        template=EXCLUDED_TEMPLATE,
+        partial="excluded-table",
+        read=lambda: web_control.tls_excluded_websites_list(tenant=tenant),
+        table=EXCLUDED_TABLE,
+        csv_name=f"tls-excluded-websites-{tenant.pk}.csv",
+        subject=f"TLS excluded websites of tenant {tenant.pk}",
+        status=status,
     )
 
 
