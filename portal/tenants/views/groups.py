@@ -127,14 +127,37 @@ def endpoint_group_create(
         else:
             messages.success(request, f"Created the endpoint group {group.name}.")
             return redirect(_url("endpoint_group_detail", tenant, group.id))
+    return _form_page(
+        request,
+        tenant,
+        form,
+        heading="New endpoint group",
+        action_url=_url("endpoint_group_create", tenant),
+        cancel_url=_url("endpoint_groups", tenant),
+    )
+
+
+def _form_page(
+    request: HtmxHttpRequest,
+    tenant: Tenant,
+    form: GroupCreateForm | GroupEditForm,
+    *,
+    heading: str,
+    action_url: str,
+    cancel_url: str,
+    group: EndpointGroup | None = None,
+) -> HttpResponse:
+    """Render the create form, or the edit form of ``group``; a form that comes
+    back bound was invalid or rejected."""
     context = tenant_context(
         request,
         tenant,
         nav=NAV,
         form=form,
-        heading="New endpoint group",
-        action_url=_url("endpoint_group_create", tenant),
-        cancel_url=_url("endpoint_groups", tenant),
+        group=group,
+        heading=heading,
+        action_url=action_url,
+        cancel_url=cancel_url,
         list_url=_url("endpoint_groups", tenant),
     )
     status = 400 if form.is_bound else 200
@@ -208,19 +231,15 @@ def endpoint_group_edit(
         else:
             messages.success(request, f"Saved the endpoint group {updated.name}.")
             return redirect(_url("endpoint_group_detail", tenant, group.id))
-    context = tenant_context(
+    return _form_page(
         request,
         tenant,
-        nav=NAV,
-        form=form,
-        group=group,
+        form,
         heading=f"Edit the endpoint group {group.name}",
         action_url=_url("endpoint_group_edit", tenant, group.id),
         cancel_url=_url("endpoint_group_detail", tenant, group.id),
-        list_url=_url("endpoint_groups", tenant),
+        group=group,
     )
-    status = 400 if form.is_bound else 200
-    return render_page(request, FORM_TEMPLATE, "group-form", context, status=status)
 
 
 def _confirm(
