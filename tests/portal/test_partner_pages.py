@@ -327,6 +327,22 @@ def test_role_create_update_delete(owner_client, tenants):
     assert "Billing viewers" not in names
 
 
+def test_role_create_needs_permission_set(owner_client, tenants, monkeypatch):
+    writes = record_writes(monkeypatch)
+
+    page = owner_client.get(reverse("partner_role_create"))
+    response = owner_client.post(
+        reverse("partner_role_create"),
+        {"name": "Empty", "description": "", "principal_type": "user"},
+    )
+
+    assert page.status_code == 200
+    assert "Create a partner role" in page.content.decode()
+    assert response.status_code == 400
+    assert "Choose at least one permission set." in response.content.decode()
+    assert writes == []
+
+
 def test_predefined_role_is_read_only(owner_client, tenants, monkeypatch):
     role = partner_admins.partner_roles_list().items[0]
     writes = record_writes(monkeypatch)

@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from django import forms
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
@@ -171,7 +172,6 @@ def partner_admin_create(request: HtmxHttpRequest) -> HttpResponse:
     form = partner_forms.PartnerAdminCreateForm(
         request.POST if request.method == "POST" else None, **choices
     )
-    status = 200
     if form.is_bound and form.is_valid():
         data = form.cleaned_data
         try:
@@ -189,17 +189,39 @@ def partner_admin_create(request: HtmxHttpRequest) -> HttpResponse:
         else:
             messages.success(request, f"Invited {admin.username} as a partner admin.")
             return redirect("partner_admin_detail", item_id=admin.id)
-    if form.is_bound:
-        status = 400
-    context = partner_context(
+    return _form_page(
         request,
+        form,
         nav="admins",
-        form=form,
         heading="Invite a partner admin",
         action_url=reverse("partner_admin_create"),
         list_url=reverse("partner_admins"),
         list_title="Partner admins",
     )
+
+
+def _form_page(
+    request: HtmxHttpRequest,
+    form: forms.Form,
+    *,
+    nav: str,
+    heading: str,
+    action_url: str,
+    list_url: str,
+    list_title: str,
+) -> HttpResponse:
+    """Render a partner create form; a form that comes back bound was invalid
+    or rejected."""
+    context = partner_context(
+        request,
+        nav=nav,
+        form=form,
+        heading=heading,
+        action_url=action_url,
+        list_url=list_url,
+        list_title=list_title,
+    )
+    status = 400 if form.is_bound else 200
     return render_page(request, FORM_TEMPLATE, "partner-form", context, status=status)
 
 
@@ -375,7 +397,6 @@ def partner_role_create(request: HtmxHttpRequest) -> HttpResponse:
     form = role_forms.RoleCreateForm(
         request.POST if request.method == "POST" else None, permission_sets=choices
     )
-    status = 200
     if form.is_bound and form.is_valid():
         data = form.cleaned_data
         try:
@@ -391,18 +412,15 @@ def partner_role_create(request: HtmxHttpRequest) -> HttpResponse:
         else:
             messages.success(request, f"Created the partner role {role.name}.")
             return redirect("partner_role_detail", item_id=role.id)
-    if form.is_bound:
-        status = 400
-    context = partner_context(
+    return _form_page(
         request,
+        form,
         nav="roles",
-        form=form,
         heading="Create a partner role",
         action_url=reverse("partner_role_create"),
         list_url=reverse("partner_roles"),
         list_title="Partner roles",
     )
-    return render_page(request, FORM_TEMPLATE, "partner-form", context, status=status)
 
 
 def _role_or_404(role_id: str) -> Role:
