@@ -40,7 +40,7 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django_q.tasks import async_task
 
 from sophos.errors import SophosError
-from sophos.models import AuditEntry, Job, JobItem, Tenant
+from sophos.models import AuditEntry, Endpoint, Job, JobItem, Tenant
 from sophos.services import jobs
 from sophos.services.audit import audit_record
 from sophos.services.jobs import ItemSpec, User
@@ -97,6 +97,32 @@ class PlanRequest:
     parameters: Mapping[str, Any]
     # The tenants the requester may act on; plan only items among them.
     tenants: QuerySet[Tenant]
+
+
+def plan_endpoints(
+    request: PlanRequest,
+    *,
+    extra: Callable[[Endpoint], dict[str, Any]] | None = None,
+) -> Iterable[ItemSpec]:
+    """Plan one item for each endpoint in ``endpoint_ids`` of the parameters.
+
+    Only endpoints of the requester's tenants are planned, ordered by tenant
+    name, hostname and id. Each item keeps the hostname, plus what ``extra``
+    returns for the endpoint.
+    """
+    ids = [str(pk) for pk in request.parameters.get("endpoint_ids", [])]
+    endpoints = (
+        Endpoint.objects.filter(pk__in=ids, tenant__in=request.tenants)
+        .select_related("tenant")
+        .order_by("tenant__name", "hostname", "id")
+    )
+    for endpoint in endpoints:
+        yield ItemSpec(
+            target=str(endpoint.pk),
+            label=f"{endpoint.hostname} ({endpoint.tenant.display_name})",
+            tenant_id=endpoint.tenant_id,
+            data={"hostname": endpoint.hostname, **(extra(endpoint) if extra else {})},
+        )
 
 
 @dataclass

@@ -27,6 +27,7 @@ from sophos.services.fleet_ops.base import (
     ItemResult,
     PlanRequest,
     failed,
+    plan_endpoints,
     register,
     succeeded,
     would,
@@ -112,23 +113,12 @@ def delete_parameters(
 
 
 def _plan(request: PlanRequest) -> Iterable[ItemSpec]:
-    ids = [str(pk) for pk in request.parameters.get("endpoint_ids", [])]
-    endpoints = (
-        Endpoint.objects.filter(pk__in=ids, tenant__in=request.tenants)
-        .select_related("tenant")
-        .order_by("tenant__name", "hostname", "id")
-    )
-    for endpoint in endpoints:
-        last_seen = endpoint.last_seen_at
-        yield ItemSpec(
-            target=str(endpoint.pk),
-            label=f"{endpoint.hostname} ({endpoint.tenant.display_name})",
-            tenant_id=endpoint.tenant_id,
-            data={
-                "hostname": endpoint.hostname,
-                "last_seen_at": last_seen.isoformat() if last_seen else None,
-            },
-        )
+    return plan_endpoints(request, extra=_last_seen)
+
+
+def _last_seen(endpoint: Endpoint) -> dict[str, Any]:
+    last_seen = endpoint.last_seen_at
+    return {"last_seen_at": last_seen.isoformat() if last_seen else None}
 
 
 def _run_item(context: ItemContext) -> ItemResult:

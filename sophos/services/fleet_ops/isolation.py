@@ -30,16 +30,15 @@ from sophos.services.fleet_ops.base import (
     BulkOperation,
     ItemContext,
     ItemResult,
-    PlanRequest,
     TenantContext,
     failed,
     item_end,
+    plan_endpoints,
     register,
     skipped,
     succeeded,
     would,
 )
-from sophos.services.jobs import ItemSpec
 
 logger = logging.getLogger(__name__)
 
@@ -77,22 +76,6 @@ def isolation_start_parameters(
 ) -> dict[str, Any]:
     """Return the job parameters of an isolation or release request."""
     return {"endpoint_ids": [str(pk) for pk in endpoint_ids], "reason": reason}
-
-
-def _plan(request: PlanRequest) -> Iterable[ItemSpec]:
-    ids = [str(pk) for pk in request.parameters.get("endpoint_ids", [])]
-    endpoints = (
-        Endpoint.objects.filter(pk__in=ids, tenant__in=request.tenants)
-        .select_related("tenant")
-        .order_by("tenant__name", "hostname", "id")
-    )
-    for endpoint in endpoints:
-        yield ItemSpec(
-            target=str(endpoint.pk),
-            label=f"{endpoint.hostname} ({endpoint.tenant.display_name})",
-            tenant_id=endpoint.tenant_id,
-            data={"hostname": endpoint.hostname},
-        )
 
 
 def _hostname(item: JobItem) -> str:
@@ -248,7 +231,7 @@ for _kind, _change in _CHANGES.items():
         BulkOperation(
             kind=_kind,
             title=f"{_change.verb.capitalize()} endpoints",
-            plan=_plan,
+            plan=plan_endpoints,
             run_item=_run_item,
             prepare_tenant=_prepare_tenant,
         )

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,14 +24,13 @@ from sophos.services.fleet_ops.base import (
     BulkOperation,
     ItemContext,
     ItemResult,
-    PlanRequest,
     failed,
+    plan_endpoints,
     register,
     skipped,
     succeeded,
     would,
 )
-from sophos.services.jobs import ItemSpec
 from sophos.services.tenant_api import tenant_call
 
 logger = logging.getLogger(__name__)
@@ -90,22 +89,6 @@ def tamper_enable_parameters(
     return {"endpoint_ids": [str(pk) for pk in endpoint_ids]}
 
 
-def _plan(request: PlanRequest) -> Iterable[ItemSpec]:
-    ids = [str(pk) for pk in request.parameters.get("endpoint_ids", [])]
-    endpoints = (
-        Endpoint.objects.filter(pk__in=ids, tenant__in=request.tenants)
-        .select_related("tenant")
-        .order_by("tenant__name", "hostname", "id")
-    )
-    for endpoint in endpoints:
-        yield ItemSpec(
-            target=str(endpoint.pk),
-            label=f"{endpoint.hostname} ({endpoint.tenant.display_name})",
-            tenant_id=endpoint.tenant_id,
-            data={"hostname": endpoint.hostname},
-        )
-
-
 def _run_item(context: ItemContext) -> ItemResult:
     tenant = context.tenant
     if tenant is None:
@@ -144,7 +127,7 @@ register(
     BulkOperation(
         kind=ENABLE,
         title="Turn tamper protection on",
-        plan=_plan,
+        plan=plan_endpoints,
         run_item=_run_item,
     )
 )
