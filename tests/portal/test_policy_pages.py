@@ -419,6 +419,18 @@ def test_policy_settings_reset_all(owner_client, tenant, policy, owner):
     assert detail.setting(MALWARE).value is True
 
 
+def test_policy_reset_error_shown(owner_client, tenant, policy, monkeypatch):
+    rejected = reject(monkeypatch, "POST", r"/settings/reset$", 409, "Reset refused")
+
+    response = owner_client.post(_url("policy_settings_reset", tenant, policy.id))
+
+    html = response.content.decode()
+    assert response.status_code == 409
+    assert "Reset refused" in html
+    assert rejected.correlation_id in html
+    assert _url("policy_settings_reset", tenant, policy.id) in html
+
+
 def test_policy_setting_reset_unknown_key(owner_client, tenant, policy):
     url = _url("policy_setting_reset", tenant, policy.id, "endpoint.no-such-key")
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -350,8 +351,24 @@ def _reset_page(
     *,
     keys: list[str],
     action_url: str,
-    error: SophosError | None,
+    reset: Callable[[], object],
+    done_message: str,
 ) -> HttpResponse:
+    """Show which settings a reset changes (GET), and reset them (POST).
+
+    A rejected reset shows the page again with the error, under the Sophos
+    status, or 502 when no response arrived.
+    """
+    error: SophosError | None = None
+    if request.method == "POST":
+        try:
+            reset()
+        except SophosError as exc:
+            error = exc
+        else:
+            messages.success(request, done_message)
+            return redirect(_url("policy_detail", tenant, policy.id))
+
     changing = [
         setting
         for setting in policy.settings
@@ -379,24 +396,16 @@ def policy_settings_reset(
 ) -> HttpResponse:
     tenant = tenant_for(request, tenant_id, write=True)
     policy = _policy_or_404(tenant, policy_id)
-    error: SophosError | None = None
-    if request.method == "POST":
-        try:
-            policies.policy_settings_reset(
-                user=request.user, tenant=tenant, policy_id=policy.id
-            )
-        except SophosError as exc:
-            error = exc
-        else:
-            messages.success(request, f"Reset every setting of {policy.name}.")
-            return redirect(_url("policy_detail", tenant, policy.id))
     return _reset_page(
         request,
         tenant,
         policy,
         keys=[setting.key for setting in policy.settings],
         action_url=_url("policy_settings_reset", tenant, policy.id),
-        error=error,
+        reset=lambda: policies.policy_settings_reset(
+            user=request.user, tenant=tenant, policy_id=policy.id
+        ),
+        done_message=f"Reset every setting of {policy.name}.",
     )
 
 
@@ -412,24 +421,16 @@ def policy_setting_reset(
     setting = policy.setting(setting_key)
     if setting is None:
         raise Http404("The policy has no setting with this key.")
-    error: SophosError | None = None
-    if request.method == "POST":
-        try:
-            policies.policy_setting_reset(
-                user=request.user, tenant=tenant, policy_id=policy.id, key=setting_key
-            )
-        except SophosError as exc:
-            error = exc
-        else:
-            messages.success(request, f"Reset the setting {setting.label}.")
-            return redirect(_url("policy_detail", tenant, policy.id))
     return _reset_page(
         request,
         tenant,
         policy,
         keys=[setting_key],
         action_url=_url("policy_setting_reset", tenant, policy.id, setting_key),
-        error=error,
+        reset=lambda: policies.policy_setting_reset(
+            user=request.user, tenant=tenant, policy_id=policy.id, key=setting_key
+        ),
+        done_message=f"Reset the setting {setting.label}.",
     )
 
 
