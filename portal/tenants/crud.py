@@ -425,13 +425,15 @@ def confirm_delete_page(
     confirm: Callable[[SophosError | None], ConfirmDelete],
     delete: Callable[[], object],
     deleted_message: str,
+    **extra: Any,
 ) -> HttpResponse:
-    """Ask before deleting one item of a page outside a collection (GET), and
-    delete it (POST).
+    """Ask before a delete on a page outside a collection (GET), and send the
+    delete (POST).
 
     A delete that succeeds redirects to ``list_url`` with ``deleted_message``.
     A rejected one shows the confirmation again with the error, under the
-    Sophos status, or 502 when no response arrived.
+    Sophos status, or 502 when no response arrived. ``extra`` adds to the
+    page context, such as a subnav.
     """
     error: SophosError | None = None
     if request.method == "POST":
@@ -450,6 +452,7 @@ def confirm_delete_page(
         confirm=confirm(error),
         section_title=section_title,
         list_url=list_url,
+        **extra,
     )
     status = (error.status or 502) if error else 200
     return render_page(

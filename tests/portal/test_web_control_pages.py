@@ -310,6 +310,20 @@ def test_tls_excluded_websites_clear(owner_client, tenant):
     assert last_audit("tls_excluded_websites_clear").status_code == 200
 
 
+def test_tls_excluded_websites_clear_error(owner_client, tenant):
+    set_faults(forbidden_tenant_ids=[tenant.pk])
+
+    response = owner_client.post(_url("tls_excluded_websites_clear", tenant))
+
+    html = response.content.decode()
+    assert response.status_code == 403
+    assert "Remove every excluded website?" in html
+    assert len(shown_correlation_ids(html)) == 1
+    assert "SSL/TLS excluded websites</a>" in html
+    assert 'aria-current="page">Excluded websites</a>' in html
+    assert last_audit("tls_excluded_websites_clear").status_code == 403
+
+
 def test_tls_excluded_websites_reader_forged_clear(client, tenant):
     login_reader(client, tenant)
 

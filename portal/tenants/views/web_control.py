@@ -3,8 +3,10 @@ websites that decryption skips."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import uuid
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
@@ -26,7 +28,12 @@ from portal.tenants.common import (
     tenant_context,
     tenant_for,
 )
-from portal.tenants.crud import Collection, User, collection_urls
+from portal.tenants.crud import (
+    Collection,
+    User,
+    collection_urls,
+    confirm_delete_page,
+)
 from portal.tenants.forms import web_control as web_forms
 from sophos.errors import SophosError
 from sophos.models import Tenant
@@ -39,7 +46,6 @@ logger = logging.getLogger(__name__)
 SUBNAV = "tenants/web_control/_subnav.html"
 TLS_TEMPLATE = "tenants/web_control/tls_decryption.html"
 EXCLUDED_TEMPLATE = "tenants/web_control/tls_excluded_websites.html"
-CONFIRM_TEMPLATE = "tenants/confirm_delete.html"
 
 # -- local sites ---------------------------------------------------------------------
 
@@ -325,16 +331,15 @@ def tls_excluded_website_remove(
         action_url=_excluded_url(tenant, "remove") + "?" + urlencode({"value": value}),
         cancel_url=_excluded_url(tenant),
     )
-    if request.method == "POST":
-        try:
-            web_control.tls_excluded_websites_remove(
-                user=request.user, tenant=tenant, values=[value]
-            )
-        except SophosError as exc:
-            return _confirm_page(request, tenant, confirm, exc, status=502)
-        messages.success(request, f"Decryption no longer skips {value}.")
-        return redirect(_excluded_url(tenant))
-    return _confirm_page(request, tenant, confirm)
+    return _excluded_delete_page(
+        request,
+        tenant,
+        confirm,
+        delete=lambda: web_control.tls_excluded_websites_remove(
+            user=request.user, tenant=tenant, values=[value]
+        ),
+        deleted_message=f"Decryption no longer skips {value}.",
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -352,41 +357,36 @@ def tls_excluded_websites_clear(
         action_url=_excluded_url(tenant, "clear"),
         cancel_url=_excluded_url(tenant),
     )
-    if request.method == "POST":
-        try:
-            web_control.tls_excluded_websites_clear(user=request.user, tenant=tenant)
-        except SophosError as exc:
-            return _confirm_page(request, tenant, confirm, exc, status=502)
-        messages.success(request, "Removed every excluded website.")
-        return redirect(_excluded_url(tenant))
-    return _confirm_page(request, tenant, confirm)
+    return _excluded_delete_page(
+        request,
+        tenant,
+        confirm,
+        delete=lambda: web_control.tls_excluded_websites_clear(
+            user=request.user, tenant=tenant
+        ),
+        deleted_message="Removed every excluded website.",
+    )
 
 
-def _confirm_page(
+def _excluded_delete_page(
     request: HtmxHttpRequest,
     tenant: Tenant,
     confirm: ConfirmDelete,
-    error: SophosError | None = None,
     *,
-    status: int = 200,
+    delete: Callable[[], object],
+    deleted_message: str,
 ) -> HttpResponse:
-    context = tenant_context(request, tenant, nav="tls_decryption")
-    context["confirm"] = ConfirmDelete(
-        title=confirm.title,
-        subject=confirm.subject,
-        losses=confirm.losses,
-        action_url=confirm.action_url,
-        cancel_url=confirm.cancel_url,
-        error=error,
-    )
-    context["list_url"] = _excluded_url(tenant)
-    context["section_title"] = "SSL/TLS excluded websites"
-    context["subnav"] = SUBNAV
-    context["subnav_current"] = "tls_excluded"
-    if error is not None and error.status:
-        status = error.status
-    return render_page(
-        request, CONFIRM_TEMPLATE, "confirm-panel", context, status=status
+    return confirm_delete_page(
+        request,
+        tenant,
+        nav="tls_decryption",
+        section_title="SSL/TLS excluded websites",
+        list_url=_excluded_url(tenant),
+        confirm=lambda error: dataclasses.replace(confirm, error=error),
+        delete=delete,
+        deleted_message=deleted_message,
+        subnav=SUBNAV,
+        subnav_current="tls_excluded",
     )
 
 
