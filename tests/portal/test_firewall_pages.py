@@ -333,9 +333,7 @@ def test_firmware_panel_waits_for_cancelled_job_to_end(
         headers={"HX-Request": "true"},
     )
 
-    assert 'hx-trigger="jobFinished from:body"' in _panel_tag(
-        response.content.decode()
-    )
+    assert 'hx-trigger="jobFinished from:body"' in _panel_tag(response.content.decode())
 
 
 @pytest.mark.parametrize(
