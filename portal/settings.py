@@ -210,6 +210,9 @@ AUTH_PASSWORD_VALIDATORS = [
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "fleet"
+# A stale CSRF token, for example after signing in again in another tab, gets
+# the portal's styled 403 page instead of Django's plain one.
+CSRF_FAILURE_VIEW = "portal.web.errors.csrf_failure"
 LOGOUT_REDIRECT_URL = "login"
 SESSION_COOKIE_AGE = env_int("SESSION_IDLE_SECONDS", 8 * 3600)
 SESSION_SAVE_EVERY_REQUEST = True

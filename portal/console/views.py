@@ -122,9 +122,9 @@ def _console_send(request: HtmxHttpRequest) -> HttpResponse:
     # Input errors, an unreadable client secret and Sophos error replies are
     # all shown in the result region, so the response is 200 and htmx swaps
     # it in.
-    # NOTE: htmx does not swap in the 403 and 404 responses of the access
-    # checks, so the page then shows nothing. The form offers no choice that
-    # leads to either.
+    # htmx does not swap in the 403 and 404 responses of the access checks,
+    # so static/js/htmx_errors.js shows their message above the page. The
+    # form offers no choice that leads to either.
     return _render(request, PAGE, "console-result", context)
 
 

@@ -17,6 +17,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
 from portal.access import user_roles
+from portal.accounts.login import next_url_loops
 from portal.accounts.models import Role
 from portal.security import two_factor
 from portal.security.forms import RequirementForm, TokenForm
@@ -26,10 +27,14 @@ from portal.security.qr import qr_data_uri
 
 def _next_url(request: HttpRequest, default: str = "fleet") -> str:
     candidate = request.POST.get("next") or request.GET.get("next") or ""
-    if candidate and url_has_allowed_host_and_scheme(
-        candidate,
-        allowed_hosts={request.get_host()},
-        require_https=request.is_secure(),
+    if (
+        candidate
+        and not next_url_loops(candidate)
+        and url_has_allowed_host_and_scheme(
+            candidate,
+            allowed_hosts={request.get_host()},
+            require_https=request.is_secure(),
+        )
     ):
         return candidate
     return reverse(default)

@@ -64,3 +64,22 @@ def test_console_sends_on_first_enter(
     result = page.locator("#console-result")
     result.locator(".console-status-line").wait_for()
     assert "/endpoint/v1/endpoints" in result.inner_text()
+
+
+def test_console_explains_expired_form(
+    live_server,
+    browser_page,  # noqa: F811
+    tenant,
+):
+    page = browser_page
+    csp_errors = csp_errors_collect(page)
+    _console_open(page, live_server, tenant)
+    page.context.clear_cookies(name="csrftoken")
+
+    page.get_by_role("button", name="Send request").click()
+
+    alert = page.locator("#request-error")
+    alert.wait_for()
+    assert "This form has expired" in alert.inner_text()
+    assert "Reload the page and try again." in alert.inner_text()
+    assert csp_errors == []

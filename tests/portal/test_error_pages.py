@@ -42,3 +42,55 @@ def test_sophos_refusal_on_a_detail_page_is_explained(owner_client, synced_fleet
     assert response.status_code == 502
     assert b"Sophos Central did not answer as expected" in response.content
     assert b"Correlation id" in response.content
+
+
+@pytest.fixture
+def csrf_client(owner):
+    from django.test import Client
+
+    checked = Client(enforce_csrf_checks=True)
+    checked.force_login(owner)
+    return checked
+
+
+@pytest.mark.django_db
+def test_csrf_failure_shows_styled_page(csrf_client):
+    response = csrf_client.post(
+        "/sync/", HTTP_REFERER="http://testserver/jobs/", HTTP_HOST="testserver"
+    )
+
+    content = response.content.decode()
+    assert response.status_code == 403
+    assert "This form has expired, probably because you signed in again" in content
+    assert "Reload the page and try again." in content
+    assert "data-error-message" in content
+    assert 'href="http://testserver/jobs/"' in content
+    assert "CSRF verification failed" not in content
+    assert 'class="topbar"' in content
+
+
+@pytest.mark.django_db
+def test_csrf_failure_ignores_foreign_referer(csrf_client):
+    response = csrf_client.post("/sync/", HTTP_REFERER="https://example.com/x")
+
+    content = response.content.decode()
+    assert response.status_code == 403
+    assert "example.com" not in content
+    assert "Back to the fleet overview" in content
+
+
+@pytest.mark.django_db
+def test_csrf_failure_on_htmx_post_has_message(csrf_client):
+    response = csrf_client.post("/sync/", HTTP_HX_REQUEST="true")
+
+    assert response.status_code == 403
+    assert b"data-error-message>This form has expired" in response.content
+
+
+@pytest.mark.django_db
+def test_pages_load_htmx_error_script(owner_client):
+    response = owner_client.get("/jobs/")
+
+    content = response.content.decode()
+    assert "js/htmx_errors.js" in content
+    assert 'id="request-error"' in content

@@ -148,6 +148,43 @@ def test_successful_login_resets_failures(client):
     assert not AccessAttempt.objects.filter(username="alice").exists()
 
 
+@pytest.mark.parametrize(
+    "next_url", ["/login", "/login/", "/login/?next=/jobs/", "/logout/"]
+)
+def test_login_ignores_next_back_to_login(client, next_url):
+    make_user(username="alice")
+
+    response = client.post(
+        LOGIN_URL, {"username": "alice", "password": PASSWORD, "next": next_url}
+    )
+
+    assert response.status_code == 302
+    assert response["Location"] == FLEET_URL
+
+
+def test_login_follows_other_next(client):
+    make_user(username="alice")
+
+    response = client.post(
+        LOGIN_URL, {"username": "alice", "password": PASSWORD, "next": "/jobs/"}
+    )
+
+    assert response["Location"] == "/jobs/"
+
+
+def test_code_step_ignores_next_back_to_login(client):
+    alice = make_user(username="alice")
+    device = _confirmed_device(alice)
+    client.force_login(alice)
+
+    response = client.post(
+        reverse("two_factor_verify") + "?next=/login/", {"token": _code(device)}
+    )
+
+    assert response.status_code == 302
+    assert response["Location"] == FLEET_URL
+
+
 def test_force_login_bypasses_axes(client):
     client.force_login(make_user())
 

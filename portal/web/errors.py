@@ -1,0 +1,37 @@
+"""Error pages that Django's defaults would show unstyled or empty."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.http import url_has_allowed_host_and_scheme
+
+CSRF_FAILURE_MESSAGE = (
+    "This form has expired, probably because you signed in again or in another "
+    "tab. Reload the page and try again."
+)
+
+
+def _back_url(request: HttpRequest) -> str:
+    """Return the same-site page the request came from, or an empty string."""
+    referer = request.headers.get("Referer", "")
+    if referer and url_has_allowed_host_and_scheme(
+        referer, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return referer
+    return ""
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """Render the styled 403 page for a form whose CSRF token is stale.
+
+    Django's CsrfViewMiddleware calls this view (``CSRF_FAILURE_VIEW``) and
+    has already logged ``reason`` on the ``django.security.csrf`` logger.
+    """
+    context = {
+        "error_title": "Form expired",
+        "error_message": CSRF_FAILURE_MESSAGE,
+        "back_url": _back_url(request),
+        "back_label": "Reload the page",
+    }
+    return render(request, "403.html", context, status=403)
