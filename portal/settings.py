@@ -95,6 +95,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "portal.web.middleware.SophosErrorMiddleware",
+    "portal.web.middleware.MethodNotAllowedPageMiddleware",
     "portal.web.middleware.InteractiveSophosCallsMiddleware",
     "portal.web.middleware.LoginRequiredMiddleware",
     "portal.security.middleware.TwoFactorMiddleware",

@@ -12,7 +12,7 @@ CSRF_FAILURE_MESSAGE = (
 )
 
 
-def _back_url(request: HttpRequest) -> str:
+def back_url(request: HttpRequest) -> str:
     """Return the same-site page the request came from, or an empty string."""
     referer = request.headers.get("Referer", "")
     if referer and url_has_allowed_host_and_scheme(
@@ -31,7 +31,31 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     context = {
         "error_title": "Form expired",
         "error_message": CSRF_FAILURE_MESSAGE,
-        "back_url": _back_url(request),
+        "back_url": back_url(request),
         "back_label": "Reload the page",
     }
     return render(request, "403.html", context, status=403)
+
+
+def method_not_allowed_page(request: HttpRequest, allowed: str) -> HttpResponse:
+    """Render the styled 405 page for a request to an address that takes ``allowed``."""
+    if "POST" in allowed and "GET" not in allowed:
+        title = "Form submissions only"
+        message = (
+            "This address only accepts form submissions. Open the page that "
+            "contains the form and submit it from there."
+        )
+    else:
+        title = "Method not allowed"
+        message = (
+            f"This address does not accept {request.method} requests, only "
+            f"{allowed}. Open it from a link or form in the portal."
+        )
+    context = {
+        "error_title": title,
+        "error_message": message,
+        "back_url": back_url(request),
+    }
+    response = render(request, "405.html", context, status=405)
+    response["Allow"] = allowed
+    return response

@@ -30,6 +30,30 @@ class LoginRequiredMiddleware:
         return self.get_response(request)
 
 
+class MethodNotAllowedPageMiddleware:
+    """Replace an empty 405 response to a GET or HEAD with the styled page.
+
+    Django's ``require_POST`` and ``require_http_methods`` return an empty
+    body, which a browser shows as a blank page. The Allow header is kept.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        from portal.web.errors import method_not_allowed_page
+
+        response = self.get_response(request)
+        if (
+            response.status_code != 405
+            or request.method not in ("GET", "HEAD")
+            or response.streaming
+            or response.content
+        ):
+            return response
+        return method_not_allowed_page(request, response.get("Allow", ""))
+
+
 class InteractiveSophosCallsMiddleware:
     """Cap how long a web request's Sophos calls wait for the limit and retries.
 

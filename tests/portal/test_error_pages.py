@@ -94,3 +94,34 @@ def test_pages_load_htmx_error_script(owner_client):
     content = response.content.decode()
     assert "js/htmx_errors.js" in content
     assert 'id="request-error"' in content
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "url", ["/fleet/isolation/preview/", "/fleet/drift/start/", "/sync/"]
+)
+def test_get_of_post_only_address_explains(owner_client, url):
+    response = owner_client.get(url)
+
+    content = response.content.decode()
+    assert response.status_code == 405
+    assert response["Allow"] == "POST"
+    assert "This address only accepts form submissions." in content
+    assert "Back to the fleet overview" in content
+    assert 'class="topbar"' in content
+
+
+@pytest.mark.django_db
+def test_method_not_allowed_page_links_back(owner_client):
+    response = owner_client.get("/sync/", HTTP_REFERER="http://testserver/jobs/")
+
+    assert response.status_code == 405
+    assert b'href="http://testserver/jobs/"' in response.content
+
+
+@pytest.mark.django_db
+def test_post_to_get_only_address_keeps_empty_405(owner_client):
+    response = owner_client.post("/console/preview/")
+
+    assert response.status_code == 405
+    assert response.content == b""
