@@ -15,6 +15,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
+	PORTAL_PYTHON=$(PY) scripts/run-embedded --check-port
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py portal_setup
 	scripts/run-embedded

@@ -38,7 +38,7 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
 
 
 def method_not_allowed_page(request: HttpRequest, allowed: str) -> HttpResponse:
-    """Render the styled 405 page for a request to an address that takes ``allowed``."""
+    """Render the styled 405 page for an address that takes ``allowed``."""
     if "POST" in allowed and "GET" not in allowed:
         title = "Form submissions only"
         message = (
