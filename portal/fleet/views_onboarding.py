@@ -92,7 +92,6 @@ class OnboardingForm(forms.Form):
         label="Existing tenant",
         queryset=Tenant.objects.none(),
         required=False,
-        help_text="Only for an existing tenant.",
     )
     tenant_name = forms.CharField(
         label="Tenant name",

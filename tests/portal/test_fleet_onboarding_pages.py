@@ -118,6 +118,37 @@ def test_new_tenant_needs_contact(owner_client, tenants):
     assert b"This field is required for a new tenant." in response.content
 
 
+def test_new_tenant_fields_labelled_required(owner_client, tenants):
+    html = owner_client.get(CREATE_URL).content.decode()
+
+    for name in ("tenant_name", "contact_first_name", "contact_email"):
+        label = html.split(f'for="id_{name}">', 1)[1].split("</label>", 1)[0]
+        assert "(required for a new tenant)" in label
+        assert "(optional)" not in label
+    geography = html.split('for="id_data_geography">', 1)[1].split("</label>", 1)[0]
+    assert "required for a new tenant unless you choose a region" in geography
+    phone = html.split('for="id_contact_phone">', 1)[1].split("</label>", 1)[0]
+    assert "(optional)" in phone
+
+
+def test_new_tenant_reports_every_missing_field(owner_client, tenants):
+    response = owner_client.post(
+        CREATE_URL,
+        _form(
+            tenant_name="",
+            data_geography="",
+            contact_first_name="",
+            contact_last_name="",
+            contact_email="",
+        ),
+    )
+
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert "Choose a data geography or a data region." in html
+    assert html.count("This field is required for a new tenant.") == 4
+
+
 def test_preview_is_a_dry_run(owner_client, tenants, post, monkeypatch):
     writes = record_writes(monkeypatch)
 
