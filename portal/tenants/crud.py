@@ -104,12 +104,18 @@ class Collection(Generic[T]):
     # False for a collection whose items have no page of their own, such as
     # the web categories.
     has_detail: bool = True
+    # The plural of noun where adding "s" is wrong.
+    plural: str = ""
 
     def url(self, action: str, tenant: Tenant, item_id: str | None = None) -> str:
         args: list[Any] = [tenant.pk]
         if item_id is not None:
             args.append(item_id)
         return reverse(f"tenants:{self.key}_{action}", args=args)
+
+    @property
+    def noun_plural(self) -> str:
+        return self.plural or f"{self.noun}s"
 
     @property
     def table_id(self) -> str:

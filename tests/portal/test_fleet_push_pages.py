@@ -70,6 +70,19 @@ def test_list_page_full_and_partial(owner_client, tenants):
     assert b'id="push-table"' in partial.content
 
 
+def test_list_counts_pushes(owner_client, tenants, post):
+    no_push = owner_client.get(LIST_URL).content.decode()
+    post(owner_client, CREATE_URL, _form(tenants[:1], action="preview"))
+    one_push = owner_client.get(LIST_URL).content.decode()
+    post(owner_client, CREATE_URL, _form(tenants[:1], action="preview"))
+    two_pushes = owner_client.get(LIST_URL).content.decode()
+
+    assert '<p class="count">0 pushes</p>' in no_push
+    assert '<p class="count">1 push, showing 1–1</p>' in one_push
+    assert '<p class="count">2 pushes, showing 1–2</p>' in two_pushes
+    assert "pushs" not in two_pushes
+
+
 def test_form_page_full_and_partial(owner_client, tenants):
     full = owner_client.get(CREATE_URL)
     partial = owner_client.get(CREATE_URL, headers={"HX-Request": "true"})

@@ -78,6 +78,14 @@ def test_policy_list_full_page(owner_client, tenant, policy):
     assert 'aria-current="page">Policies' in html
 
 
+def test_policy_list_counts_policies(owner_client, tenant, policy):
+    html = owner_client.get(_url("policies", tenant)).content.decode()
+
+    assert "policys" not in html
+    assert " policies, showing 1–" in html
+    assert " policies as CSV" in html
+
+
 def test_policy_list_htmx_filter(owner_client, tenant, policy):
     response = owner_client.get(
         _url("policies", tenant), {"type": "web-control"}, headers=HTMX

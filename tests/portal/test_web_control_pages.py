@@ -176,6 +176,13 @@ def test_web_categories_list(owner_client, tenant, categories):
     assert len(export.content.decode().splitlines()) == len(categories) + 1
 
 
+def test_web_categories_list_plural(owner_client, tenant, categories):
+    html = owner_client.get(_url("web_categories_list", tenant)).content.decode()
+
+    assert "categorys" not in html
+    assert f"{len(categories)} web categories, showing" in html
+
+
 # -- SSL/TLS decryption --------------------------------------------------------------
 
 

@@ -169,6 +169,7 @@ WEB_CATEGORIES = Collection[WebCategory](
     path="web-control/categories/",
     title="Web categories",
     noun="web category",
+    plural="web categories",
     nav="web_categories",
     subnav=SUBNAV,
     intro="The categories Sophos sorts websites into; local sites and SSL/TLS "
