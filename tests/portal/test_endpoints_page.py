@@ -59,6 +59,28 @@ def test_endpoints_header_and_tabs(owner_client, tenant):
     assert _hostnames(response) == ["srv-files", "ws-alice", "ws-bob"]
 
 
+@pytest.mark.parametrize(
+    ("status", "shown"),
+    [
+        ("ok", None),
+        ("never", None),
+        ("failed", "Sync failed"),
+        ("forbidden", "Access denied"),
+    ],
+)
+def test_header_sync_status_word(owner_client, tenant, status, shown):
+    tenant.sync_status = status
+    tenant.save(update_fields=["sync_status"])
+
+    html = owner_client.get(_url(tenant)).content.decode()
+
+    assert html.count("Synced <time") == 1
+    assert ">Synced</span>" not in html
+    assert ">Never synced</span>" not in html
+    if shown is not None:
+        assert f'status-{status}">{shown}</span>' in html
+
+
 def test_endpoints_htmx_returns_table_only(owner_client, tenant):
     response = owner_client.get(_url(tenant), headers={"HX-Request": "true"})
 
