@@ -27,7 +27,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from portal import access
 from portal.access import Capability
 from portal.accounts import forms, selectors, services
-from portal.accounts.models import TenantAssignment, TenantGroup, UserRole
+from portal.accounts.models import Role, TenantAssignment, TenantGroup, UserRole
 from portal.web.forms import filter_values
 from portal.web.views import HtmxHttpRequest
 from sophos.services import tenants as tenant_names
@@ -68,13 +68,28 @@ def _manageable_user(request: HttpRequest, user_id: int) -> User:
 # Users
 
 
+def _role_reaches_every_tenant(user: User) -> bool:
+    """Return whether a role gives the user every tenant, even while disabled.
+
+    Reads the prefetched roles, so the list makes no query per user.
+    """
+    roles = {row.role for row in user.roles.all()}
+    if user.is_superuser:
+        roles.add(Role.OWNER)
+    return bool(roles & access.ALL_TENANT_ROLES)
+
+
 @require_GET
 @login_required
 @access.require(Capability.MANAGE_USERS)
 def users_list(request: HtmxHttpRequest) -> HttpResponse:
     users = list(selectors.users_list())
     rows = [
-        {"user": user, "manageable": access.user_manageable(request.user, user)}
+        {
+            "user": user,
+            "manageable": access.user_manageable(request.user, user),
+            "all_tenants": _role_reaches_every_tenant(user),
+        }
         for user in users
     ]
     context = {"rows": rows, "section": "users", "tab": "users"}

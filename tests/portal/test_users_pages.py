@@ -43,6 +43,37 @@ def test_users_list_shows_roles_and_assignments(owner_client, tenant):
     assert "Contoso" in html
 
 
+@pytest.mark.parametrize("role", [Role.OWNER, Role.ADMINISTRATOR], ids=str)
+def test_users_list_all_tenants_roles(owner_client, role):
+    make_user(roles=[role], username="carol")
+
+    html = owner_client.get(reverse("users")).content.decode()
+
+    row = next(part for part in html.split("<tr>") if "carol" in part)
+    assert "All tenants" in row
+    assert ">None<" not in row
+
+
+def test_users_list_disabled_owner_all_tenants(owner_client):
+    make_user(roles=[Role.OWNER], username="erin", is_active=False)
+
+    html = owner_client.get(reverse("users")).content.decode()
+
+    row = next(part for part in html.split("<tr>") if "erin" in part)
+    assert "All tenants" in row
+    assert "Disabled" in row
+
+
+def test_users_list_no_assignment_is_none(owner_client):
+    make_user(roles=[Role.TECHNICIAN], username="dave")
+
+    html = owner_client.get(reverse("users")).content.decode()
+
+    row = next(part for part in html.split("<tr>") if "dave" in part)
+    assert ">None<" in row
+    assert "All tenants" not in row
+
+
 @pytest.mark.parametrize(
     "role", [Role.TECHNICIAN, Role.READ_ONLY, Role.BILLING, None], ids=str
 )
