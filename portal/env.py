@@ -94,7 +94,7 @@ def local_secret(path: Path, nbytes: int = 48) -> str:
         return path.read_text().strip()
     except FileNotFoundError:
         pass
-    # The folder also holds the SQLite database, so only its owner may read it.
+    # The folder also contains the SQLite database, so only its owner may read it.
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     value = secrets.token_urlsafe(nbytes)
     try:

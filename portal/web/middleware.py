@@ -80,8 +80,8 @@ class SophosErrorMiddleware:
     """Show a Sophos Central failure that no view handled as a page, not a 500.
 
     Lists and actions show Sophos errors in place; this catches the rest,
-    for example a detail page of a tenant that now answers 403, and says
-    what Sophos answered with its correlation id. A connection whose stored
+    for example a detail page of a tenant that now returns 403, and shows
+    the Sophos error message with its correlation id. A connection whose stored
     client secret cannot be decrypted gets its own explanation, because
     nothing was sent to Sophos.
     """

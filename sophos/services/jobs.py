@@ -425,8 +425,8 @@ class JobState:
     """A job's status as pages show it, with the warnings that go with it.
 
     ``status`` is a ``Job.Status`` value, or ``STALLED_STATUS`` for a stalled
-    job, and ``label`` is its name for people. ``active`` tells pages to poll
-    the job (``job_active``). ``stall_minutes`` and ``queued_warning_seconds``
+    job, and ``label`` is its name for people. ``active`` is true while pages
+    poll the job (``job_active``). ``stall_minutes`` and ``queued_warning_seconds``
     are the settings that the warnings quote.
     """
 

@@ -11,7 +11,7 @@ here are conservative choices.
 
 ``SettingRule.check`` returns the value to send, normalised (a time as
 "09:05", days in week order), or raises ``InvalidSettingValue`` with a
-message that says what was wrong and what to enter.
+message that names what was wrong and what to enter.
 """
 
 from __future__ import annotations

@@ -508,7 +508,7 @@ def _sent_sql(queries):
     return "".join(query["sql"] for query in queries.captured_queries)
 
 
-def test_nul_in_search_or_account_id_never_reaches_database(billing_client):
+def test_nul_in_search_and_account_id(billing_client):
     _keep([_row("acct-1")])
 
     with CaptureQueriesContext(db_connection) as queries:

@@ -570,7 +570,7 @@ def test_interactive_429_with_short_retry_after_retries():
 
 
 def failing_handler(replies: list[httpx.Response], calls: list[int]) -> Handler:
-    """Answer the API calls with ``replies`` in turn, the last one ever after."""
+    """Return ``replies`` to the API calls in turn, then the last one for good."""
 
     def handler(request: httpx.Request) -> httpx.Response:
         if str(request.url) == TOKEN_URL:
