@@ -71,7 +71,8 @@ def bar_chart(points: Sequence[TrendPoint], *, current_key: str = "") -> BarChar
     plot_width = WIDTH - LEFT - RIGHT
     plot_height = HEIGHT - TOP - BOTTOM
     baseline = TOP + plot_height
-    top = nice_maximum(max((p.total or 0 for p in points), default=0))
+    # At least one unit a tick, so small totals do not repeat a rounded label.
+    top = max(nice_maximum(max((p.total or 0 for p in points), default=0)), TICKS)
     slot = plot_width / max(len(points), 1)
     bar_width = slot * 0.7
 

@@ -274,6 +274,15 @@ def test_bar_chart_scales_to_largest_month():
     assert chart.ticks[-1].label == "100"
 
 
+def test_bar_chart_ticks_of_empty_months_differ():
+    points = [billing_months.TrendPoint(year=2020, month=1, total=0)]
+
+    chart = bar_chart(points)
+
+    labels = [tick.label for tick in chart.ticks]
+    assert len(set(labels)) == len(labels)
+
+
 @pytest.mark.parametrize(
     ("value", "expected"), [(0, 1), (7, 10), (12, 20), (240, 250), (999, 1000)]
 )
